@@ -1,0 +1,2 @@
+version: v1
+foo: 1
