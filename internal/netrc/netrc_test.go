@@ -179,6 +179,10 @@ func TestLookupFile(t *testing.T) {
 	if err != nil || ok {
 		t.Errorf("Lookup on a missing file = %+v, %v, %v; want nothing, no error", m, ok, err)
 	}
+	// A directory cannot be read as a file, whoever runs the test.
+	if _, _, err := Lookup(dir, "x"); err == nil || !strings.Contains(err.Error(), dir) {
+		t.Errorf("Lookup on a directory: err = %v, want one naming %s", err, dir)
+	}
 	if runtime.GOOS != "windows" && os.Getuid() != 0 {
 		p := filepath.Join(dir, "unreadable")
 		writeFile(t, p, []byte("machine x login a password b\n"), 0o000)
