@@ -179,6 +179,9 @@ func (k PluginKind) String() string {
 	}
 }
 
+// MarshalText writes the kind's name (for JSON and logs).
+func (k PluginKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
 // PluginConfig is one entry of the v2 plugins list.
 type PluginConfig struct {
 	Kind PluginKind

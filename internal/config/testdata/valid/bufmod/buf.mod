@@ -1,0 +1,2 @@
+version: v1
+name: buf.build/acme/old
