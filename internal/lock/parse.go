@@ -144,7 +144,7 @@ func parseV2(data []byte) (*File, error) {
 		f.Deps[i].Digest = dg
 	}
 	f.Plugins = plugins
-	sortDeps(f.Deps)
+	SortDeps(f.Deps)
 	sortPlugins(f.Plugins)
 	sortPolicies(f.Policies)
 	return f, nil
@@ -263,7 +263,7 @@ func parseV1(data []byte, version string) (*File, error) {
 		}
 		f.Deps[i].Digest = dg
 	}
-	sortDeps(f.Deps)
+	SortDeps(f.Deps)
 	return f, nil
 }
 
@@ -344,7 +344,8 @@ func checkDuplicatePolicies(policies []PolicyDep) error {
 	return nil
 }
 
-func sortDeps(deps []Dep) {
+// SortDeps sorts deps by full name, bytewise, as lock files list them.
+func SortDeps(deps []Dep) {
 	slices.SortStableFunc(deps, func(a, b Dep) int { return strings.Compare(a.Name.String(), b.Name.String()) })
 }
 
@@ -365,7 +366,7 @@ func sortPolicies(policies []PolicyDep) {
 func (f *File) externalV2() (*externalV2, error) {
 	ext := &externalV2{Version: V2}
 	deps := slices.Clone(f.Deps)
-	sortDeps(deps)
+	SortDeps(deps)
 	if err := checkDuplicateDeps(deps); err != nil {
 		return nil, err
 	}
@@ -427,7 +428,7 @@ func (f *File) externalV1(version string) (*externalV1, error) {
 	}
 	ext := &externalV1{Version: version}
 	deps := slices.Clone(f.Deps)
-	sortDeps(deps)
+	SortDeps(deps)
 	if err := checkDuplicateDeps(deps); err != nil {
 		return nil, err
 	}
