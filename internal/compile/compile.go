@@ -77,7 +77,7 @@ type File struct {
 type Result struct {
 	// Files holds every compiled file, targets and imports, in an order where
 	// each file comes after its dependencies.
-	Files []*File
+	Files  []*File
 	byPath map[string]*File
 }
 
