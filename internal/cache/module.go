@@ -221,8 +221,11 @@ func (c *Cache) Put(m *Module) error {
 	if uerr := l.unlock(); err == nil {
 		err = uerr
 	}
-	if err != nil || ok {
-		return err
+	if err != nil {
+		return fmt.Errorf("store %s in the module cache: %w", m.Key, err)
+	}
+	if ok {
+		return nil
 	}
 
 	// A shared lock cannot be upgraded: take the exclusive one and check
