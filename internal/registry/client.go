@@ -233,11 +233,18 @@ func call[Req, Res any](
 		case <-ctx.Done():
 			timer.Stop()
 			return nil, translate(spec.remote.registry, spec.remote.baseURL, spec.procedure, tok,
-				c.opts.CallTimeout, ctx, connect.NewError(connect.CodeOf(ctx.Err()), ctx.Err()))
+				c.opts.CallTimeout, ctx, connect.NewError(contextCode(ctx.Err()), ctx.Err()))
 		case <-timer.C:
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}
+}
+
+func contextCode(err error) connect.Code {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return connect.CodeDeadlineExceeded
+	}
+	return connect.CodeCanceled
 }
 
 // attemptOnce makes one HTTP request.

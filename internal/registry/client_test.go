@@ -885,3 +885,21 @@ func TestAuthnDescriptor(t *testing.T) {
 		t.Errorf("GetCurrentUserRequest has %d fields, want 0", n)
 	}
 }
+
+func TestCancelDuringBackoff(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := &testRegistry{getCommits: func(*modulev1.GetCommitsRequest) (*modulev1.GetCommitsResponse, error) {
+		cancel() // the caller gives up while the client waits to retry
+		return nil, connect.NewError(connect.CodeUnavailable, errors.New("busy"))
+	}}
+	_, registry := start(t, s)
+	c := newClient(t, Options{Config: plainHTTP(t), RetryBackoff: time.Hour})
+	_, err := c.GetCommits(ctx, refsOn(registry, "a/b"))
+	if connect.CodeOf(err) != connect.CodeCanceled {
+		t.Errorf("err = %v (code %v), want canceled", err, connect.CodeOf(err))
+	}
+	if c.Requests() != 1 {
+		t.Errorf("Requests() = %d, want 1", c.Requests())
+	}
+}
