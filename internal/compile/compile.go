@@ -42,8 +42,10 @@ type Module struct {
 	Name bufname.FullName
 	// CommitID is set for downloaded modules (dashless).
 	CommitID string
-	// FS holds the module's files at their import paths.
-	FS fs.FS
+	// FS holds the module's files at their import paths. Contents, when
+	// set, is used instead (files already in memory, e.g. from the cache).
+	FS       fs.FS
+	Contents map[string][]byte
 	// Paths are the module's .proto files (import paths).
 	Paths []string
 	// DisplayPrefix is prepended to a path in messages, e.g. "proto/" for a
@@ -122,9 +124,12 @@ type opener struct {
 
 func (o *opener) Open(path string) (*source.File, error) {
 	if m := o.resolver.byPath[path]; m != nil {
-		data, err := fs.ReadFile(m.FS, path)
-		if err != nil {
-			return nil, fmt.Errorf("read %s%s: %w", m.DisplayPrefix, path, err)
+		data, ok := m.Contents[path]
+		if !ok {
+			var err error
+			if data, err = fs.ReadFile(m.FS, path); err != nil {
+				return nil, fmt.Errorf("read %s%s: %w", m.DisplayPrefix, path, err)
+			}
 		}
 		name := m.DisplayPrefix + path
 		o.mu.Lock()

@@ -56,6 +56,9 @@ func (a Annotation) String() string {
 // Annotations is an error carrying one or more annotations.
 type Annotations struct {
 	List []Annotation
+	// Hint, when set, is a line for the user printed after the
+	// annotations (what to do next).
+	Hint string
 }
 
 // New returns an Annotations error with the annotations sorted and

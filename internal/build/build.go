@@ -1,0 +1,184 @@
+// Package build compiles a workspace into an image: it selects the target
+// files (input module(s), --path, --exclude-path), lays out the module
+// search path (workspace modules, then dependencies, then the Well-Known
+// Types), compiles, and assembles the image with each file's module.
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/protomod/protomod/internal/compile"
+	"github.com/protomod/protomod/internal/deps"
+	"github.com/protomod/protomod/internal/diag"
+	"github.com/protomod/protomod/internal/image"
+	"github.com/protomod/protomod/internal/workspace"
+)
+
+// Options tune Build.
+type Options struct {
+	// Paths and ExcludePaths are workspace-relative files or directories
+	// (module directory included) that restrict the targets.
+	Paths        []string
+	ExcludePaths []string
+	// ExcludeSourceInfo leaves source code info out of the descriptors.
+	ExcludeSourceInfo bool
+	// DisplayDir is the directory paths in messages are relative to
+	// (normally the current directory); empty means the workspace root.
+	DisplayDir string
+	// Warn receives warnings (without the WARN prefix); may be nil.
+	Warn func(msg string)
+}
+
+// ErrNoTargets is returned when the filters leave nothing to build.
+var ErrNoTargets = errors.New("no .proto files were targeted. This can occur if no .proto files are found in your input, --path points to files that do not exist, or --exclude-path excludes all files.")
+
+// Target is a file to build.
+type Target struct {
+	Module *workspace.Module
+	Path   string // import path (module-relative)
+}
+
+// Targets returns the files the input and the path filters select, sorted
+// by import path.
+func Targets(ws *workspace.Workspace, paths, excludePaths []string) ([]Target, error) {
+	for _, p := range paths {
+		if p == ws.InputPath {
+			return nil, errors.New("given input is equal to a value of --path, this has no effect and is disallowed")
+		}
+	}
+	for _, p := range excludePaths {
+		for _, m := range ws.Modules {
+			if p == m.Path {
+				return nil, fmt.Errorf("module %q was specified with --exclude-path, this flag cannot be used to specify module directories", m.Path)
+			}
+		}
+	}
+	var out []Target
+	for _, m := range ws.Targets {
+		for _, p := range m.ProtoPaths {
+			display := m.DisplayPath(p)
+			if len(paths) > 0 && !under(display, paths) {
+				continue
+			}
+			if under(display, excludePaths) {
+				continue
+			}
+			out = append(out, Target{Module: m, Path: p})
+		}
+	}
+	if len(out) == 0 {
+		return nil, ErrNoTargets
+	}
+	slices.SortFunc(out, func(a, b Target) int { return strings.Compare(a.Path, b.Path) })
+	return out, nil
+}
+
+// under reports whether p is one of dirs or lies below one of them.
+func under(p string, dirs []string) bool {
+	for _, d := range dirs {
+		d = path.Clean(d)
+		if d == "." || p == d || strings.HasPrefix(p, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// SearchPath returns the compiler's module search order: workspace modules
+// in configuration order, then the dependencies. It reports (through warn)
+// every workspace file that shadows a dependency's file.
+func SearchPath(ws *workspace.Workspace, set *deps.Set, displayDir string, warn func(string)) ([]*compile.Module, map[*compile.Module]*workspace.Module) {
+	var mods []*compile.Module
+	local := make(map[*compile.Module]*workspace.Module)
+	owner := make(map[string]*workspace.Module)
+	for _, m := range ws.Modules {
+		prefix := displayPrefix(ws, m, displayDir)
+		cm := &compile.Module{Name: m.Name(), FS: m.FS(), Paths: m.ProtoPaths, DisplayPrefix: prefix}
+		local[cm] = m
+		mods = append(mods, cm)
+		for _, p := range m.ProtoPaths {
+			if _, ok := owner[p]; !ok {
+				owner[p] = m
+			}
+		}
+	}
+	if set != nil {
+		for _, d := range set.Modules {
+			cm := d.CompileModule()
+			if warn != nil {
+				for _, p := range cm.Paths {
+					if m, ok := owner[p]; ok {
+						warn(fmt.Sprintf("%s: workspace module %s shadows %s", p, m.Description(), d.Pin.Key()))
+					}
+				}
+			}
+			mods = append(mods, cm)
+		}
+	}
+	return mods, local
+}
+
+// Build compiles the targets and returns the image.
+func Build(ctx context.Context, ws *workspace.Workspace, set *deps.Set, opts Options) (*image.Image, error) {
+	targets, err := Targets(ws, opts.Paths, opts.ExcludePaths)
+	if err != nil {
+		return nil, err
+	}
+	mods, _ := SearchPath(ws, set, opts.DisplayDir, opts.Warn)
+	targetPaths := make([]string, len(targets))
+	for i, t := range targets {
+		targetPaths[i] = t.Path
+	}
+	res, err := compile.Compile(ctx, compile.NewResolver(mods), compile.Options{
+		Targets:    targetPaths,
+		SourceInfo: !opts.ExcludeSourceInfo,
+	})
+	if err != nil {
+		var ann *diag.Annotations
+		if errors.As(err, &ann) && set != nil && len(set.Unresolved) > 0 {
+			names := make([]string, len(set.Unresolved))
+			for i, r := range set.Unresolved {
+				names[i] = r.FullName.String()
+			}
+			ann.Hint = fmt.Sprintf("buf.yaml declares deps (%s) but there is no buf.lock; run \"protomod dep update\" to pin and download them", strings.Join(names, ", "))
+		}
+		return nil, err
+	}
+	return image.Assemble(targetPaths, func(p string) *image.File {
+		f := res.File(p)
+		if f == nil {
+			return nil
+		}
+		imf := &image.File{
+			Proto:               f.Proto,
+			IsSyntaxUnspecified: f.IsSyntaxUnspecified,
+			UnusedDependency:    f.UnusedDependency,
+		}
+		if f.Module != nil {
+			imf.ModuleName = f.Module.Name
+			imf.CommitID = f.Module.CommitID
+		}
+		return imf
+	})
+}
+
+// displayPrefix is what goes before a module-relative path in messages: the
+// module directory relative to displayDir (or to the workspace root).
+func displayPrefix(ws *workspace.Workspace, m *workspace.Module, displayDir string) string {
+	rel := m.Path
+	if displayDir != "" {
+		if r, err := filepath.Rel(displayDir, m.Dir); err == nil {
+			rel = filepath.ToSlash(r)
+		}
+	}
+	if rel == "." {
+		return ""
+	}
+	return rel + "/"
+}
