@@ -53,7 +53,9 @@ func (d *Dir) Put(ctx context.Context, sha [32]byte, data []byte) error {
 		return fmt.Errorf("%w: blob content does not hash to sha256 %x", store.ErrInvalid, sha)
 	}
 	dir, file := d.path(sha)
-	if _, err := os.Stat(file); err == nil {
+	if fi, err := os.Stat(file); err == nil && fi.Size() == int64(len(data)) {
+		// Already stored. (A blob of the wrong size, say truncated by a
+		// crash of an older writer, is rewritten.)
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
