@@ -233,7 +233,7 @@ func load(root string, cfg *config.File, input, inputDisplay string) (*Workspace
 			return nil, err
 		}
 		if len(m.ProtoPaths) == 0 {
-			return nil, userErrorf("Module %q had no .proto files", m.Description())
+			return nil, userErrorf("Module \"%s\" had no .proto files", m.Description())
 		}
 		m.DocPath, m.DocName = findDoc(m.Dir)
 		if m.DocPath == "" && rootDoc != "" {
