@@ -110,6 +110,7 @@ Registry module API, and can be that registry itself (protomod serve).`,
 	root.AddCommand(
 		newBuildCommand(e),
 		newLsFilesCommand(e),
+		newServeCommand(e),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun %q for usage.", err, c.CommandPath()+" --help")
