@@ -27,7 +27,7 @@ import (
 
 // env is a real server on 127.0.0.1:0 over a store in a temporary directory.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	srv  *server.Server
 	st   store.Store
 	dir  string
@@ -36,7 +36,7 @@ type env struct {
 
 type envOption func(*server.Config)
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	dir := t.TempDir()
 	logs := &syncBuffer{}
@@ -136,7 +136,7 @@ func newClients(hc connect.HTTPClient, url, token string) *clients {
 	}
 }
 
-func (c *clients) createModule(t *testing.T, owner, name string, vis modulev1.ModuleVisibility) *modulev1.Module {
+func (c *clients) createModule(t testing.TB, owner, name string, vis modulev1.ModuleVisibility) *modulev1.Module {
 	t.Helper()
 	resp, err := c.module.CreateModules(context.Background(), connect.NewRequest(&modulev1.CreateModulesRequest{
 		Values: []*modulev1.CreateModulesRequest_Value{{
@@ -187,7 +187,7 @@ func (c *clients) push(ctx context.Context, deps []string, contents ...content) 
 	return resp.Msg.Commits, nil
 }
 
-func (c *clients) mustPush(t *testing.T, deps []string, contents ...content) []*modulev1.Commit {
+func (c *clients) mustPush(t testing.TB, deps []string, contents ...content) []*modulev1.Commit {
 	t.Helper()
 	commits, err := c.push(context.Background(), deps, contents...)
 	if err != nil {
@@ -216,7 +216,7 @@ func idRef(id string) *modulev1.ResourceRef {
 }
 
 // readModule reads a module directory from testdata into path -> content.
-func readModule(t *testing.T, dir string) map[string]string {
+func readModule(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	root := filepath.Join("testdata", "modules", dir)
 	files := map[string]string{}
@@ -246,7 +246,7 @@ func codeOf(err error) connect.Code {
 	return connect.CodeUnknown
 }
 
-func wantCode(t *testing.T, err error, code connect.Code, msgPart string) {
+func wantCode(t testing.TB, err error, code connect.Code, msgPart string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want %v", code)

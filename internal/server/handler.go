@@ -1,6 +1,7 @@
 package server
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,15 @@ func (s *Server) Handler() http.Handler {
 	opts := []connect.HandlerOption{
 		connect.WithInterceptors(s.authInterceptor()),
 		connect.WithReadMaxBytes(int(min(s.limits.MaxUploadBytes, int64(^uint(0)>>1)))),
+		// Small answers are not worth gzip's CPU; large ones (downloads)
+		// use its fastest level: proto sources still shrink about 4x.
+		connect.WithCompressMinBytes(4096),
+		connect.WithCompression("gzip",
+			func() connect.Decompressor { return &gzip.Reader{} },
+			func() connect.Compressor {
+				w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+				return w
+			}),
 	}
 	mux := http.NewServeMux()
 	mux.Handle(modulev1connect.NewCommitServiceHandler(&commitService{s: s}, opts...))
@@ -156,8 +166,11 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			attrs = append(attrs, slog.String("user", user))
 		}
 		level := slog.LevelInfo
-		if status >= 500 {
+		switch code {
+		case "internal", "unknown", "data_loss":
 			level = slog.LevelError
+		case "unavailable":
+			level = slog.LevelWarn
 		}
 		s.log.LogAttrs(r.Context(), level, "request", attrs...)
 	})

@@ -230,7 +230,7 @@ func (s *Store) Fsck(ctx context.Context, opts store.FsckOptions) (store.FsckRep
 		}
 		rep.Orphans++
 		if opts.CollectOrphans {
-			if err := s.blobs.Delete(ctx, sha); err != nil {
+			if err := s.cache.Delete(ctx, sha); err != nil {
 				return err
 			}
 			rep.Collected++

@@ -415,5 +415,5 @@ func (s *Store) LabelHistory(ctx context.Context, labelID string, p store.Page) 
 
 // Blob returns a verified file content.
 func (s *Store) Blob(ctx context.Context, sha [32]byte) ([]byte, error) {
-	return s.blobs.Get(ctx, sha)
+	return s.cache.Get(ctx, sha)
 }

@@ -44,7 +44,8 @@ type Store struct {
 	// commit) and exclusively while fsck deletes orphan blobs.
 	gate  sync.RWMutex
 	lock  *dirLock
-	blobs store.Blobs
+	blobs store.Blobs // reads and verifies the disk (writes, fsck)
+	cache store.Blobs // blobs with an in-memory cache (Blob)
 	now   func() time.Time
 }
 
@@ -57,6 +58,9 @@ type Options struct {
 	BusyTimeout time.Duration
 	// MaxReaders caps concurrent read connections (default 8).
 	MaxReaders int
+	// BlobCacheBytes keeps up to this many bytes of recently read file
+	// contents in memory (default 32 MiB; negative disables the cache).
+	BlobCacheBytes int64
 }
 
 // Open opens (creating if needed) the store in dataDir.
@@ -104,7 +108,13 @@ func Open(ctx context.Context, dataDir string, opts Options) (*Store, error) {
 	wdb.SetMaxOpenConns(1)
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxLifetime(0)
-	s := &Store{dir: dataDir, wdb: wdb, lock: lock, blobs: blobs, now: time.Now}
+	s := &Store{dir: dataDir, wdb: wdb, lock: lock, blobs: blobs, cache: blobs, now: time.Now}
+	switch {
+	case opts.BlobCacheBytes == 0:
+		s.cache = store.NewBlobCache(blobs, 32<<20)
+	case opts.BlobCacheBytes > 0:
+		s.cache = store.NewBlobCache(blobs, opts.BlobCacheBytes)
+	}
 	if err := s.migrate(ctx); err != nil {
 		_ = wdb.Close()
 		return nil, fmt.Errorf("open store database %s: %w", dbPath, err)
