@@ -46,6 +46,7 @@ type env struct {
 	stdout, stderr io.Writer
 	offline        bool
 	errorFormat    string
+	clientState
 }
 
 // warnf prints a warning line in the reference CLI's text log format.
