@@ -23,7 +23,8 @@ type CheckModule struct {
 type Checker interface {
 	// Check returns the import paths declared by every .proto file of the
 	// uploaded modules, keyed by file path (paths are unique across the
-	// uploaded modules). Its error text is shown to the client.
+	// uploaded modules). Its error text is shown to the client after
+	// "the upload does not compile: " (unless it already starts so).
 	Check(ctx context.Context, uploaded []CheckModule, deps []CheckModule) (imports map[string][]string, err error)
 }
 

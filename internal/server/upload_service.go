@@ -19,6 +19,9 @@ type uploadService struct {
 	s *Server
 }
 
+// compileErrorPrefix starts the message of an upload the checker refused.
+const compileErrorPrefix = "the upload does not compile"
+
 // maxSourceControlURL caps Content.source_control_url.
 const maxSourceControlURL = 2048
 
@@ -302,7 +305,10 @@ func (s *Server) analyzeDeps(ctx context.Context, contents []*uploadContent, dep
 		if ctx.Err() != nil {
 			return s.internal(ctx, "check the upload", err)
 		}
-		return connect.NewError(connect.CodeInvalidArgument, fmt.Errorf("the upload does not compile: %w", err))
+		if !strings.HasPrefix(err.Error(), compileErrorPrefix) {
+			err = fmt.Errorf("%s: %w", compileErrorPrefix, err)
+		}
+		return connect.NewError(connect.CodeInvalidArgument, err)
 	}
 	for i, c := range contents {
 		contentSet := map[int]bool{}
