@@ -112,6 +112,8 @@ Registry module API, and can be that registry itself (protomod serve).`,
 		newBuildCommand(e),
 		newLsFilesCommand(e),
 		newServeCommand(e),
+		newPushCommand(e),
+		newRegistryCommand(e),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun %q for usage.", err, c.CommandPath()+" --help")
