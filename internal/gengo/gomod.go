@@ -12,8 +12,10 @@ import (
 
 // FormatGoMod writes the go.mod of a generated module: the module line, a
 // blank line, the go line, and (when there are requirements) a blank line
-// and one require block with one tab-indented line per module, sorted by
-// module path, ending in a newline.
+// and the requirements sorted by module path: one require block with one
+// tab-indented line per module, or a single "require <path> <version>" line
+// when there is only one (as the BSR and `go mod tidy` write it). The file
+// ends in a newline.
 func FormatGoMod(modulePath, goVersion string, requires []module.Version) ([]byte, error) {
 	if err := module.CheckPath(modulePath); err != nil {
 		return nil, fmt.Errorf("go.mod: %w", err)
@@ -42,7 +44,11 @@ func FormatGoMod(modulePath, goVersion string, requires []module.Version) ([]byt
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "module %s\n\ngo %s\n", modulePath, goVersion)
-	if len(reqs) > 0 {
+	switch len(reqs) {
+	case 0:
+	case 1:
+		fmt.Fprintf(&b, "\nrequire %s %s\n", reqs[0].Path, reqs[0].Version)
+	default:
 		b.WriteString("\nrequire (\n")
 		for _, r := range reqs {
 			fmt.Fprintf(&b, "\t%s %s\n", r.Path, r.Version)

@@ -89,7 +89,7 @@ func ParseVersion(s string) (Version, error) {
 		return bad("the revision is too large")
 	}
 	t, err := time.ParseInLocation(timeLayout, stamp, time.UTC)
-	if err != nil {
+	if err != nil || t.Year() < 1000 {
 		return bad("the commit time is not a valid date")
 	}
 	v := Version{Plugin: core, Time: t, Commit: commit, Revision: revision}

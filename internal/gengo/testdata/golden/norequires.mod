@@ -1,0 +1,3 @@
+module example.test/gen/go/acme/weather/acme/plain
+
+go 1.22.3
