@@ -114,6 +114,7 @@ Registry module API, and can be that registry itself (protomod serve).`,
 		newServeCommand(e),
 		newPushCommand(e),
 		newRegistryCommand(e),
+		newModCommand(e),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun %q for usage.", err, c.CommandPath()+" --help")
