@@ -9,7 +9,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -245,6 +244,3 @@ func (s *Server) closeStore() error {
 	s.ownsStore = false
 	return st.Close()
 }
-
-// discardLogger is a logger that drops everything (for tests).
-var discardLogger = slog.New(slog.NewTextHandler(io.Discard, nil))

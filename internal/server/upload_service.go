@@ -22,6 +22,9 @@ type uploadService struct {
 // compileErrorPrefix starts the message of an upload the checker refused.
 const compileErrorPrefix = "the upload does not compile"
 
+// maxDepCommits caps UploadRequest.dep_commit_ids.
+const maxDepCommits = 10000
+
 // maxSourceControlURL caps Content.source_control_url.
 const maxSourceControlURL = 2048
 
@@ -228,8 +231,8 @@ type depSet struct {
 // loadDeps checks that each dep commit exists and is visible to the caller,
 // and adds their transitive dependencies.
 func (s *Server) loadDeps(ctx context.Context, ids []string) (*depSet, error) {
-	if len(ids) > s.limits.MaxFiles {
-		return nil, invalidArgf("the upload lists %d dependencies, at most %d are allowed", len(ids), s.limits.MaxFiles)
+	if len(ids) > maxDepCommits {
+		return nil, invalidArgf("the upload lists %d dependencies, at most %d are allowed", len(ids), maxDepCommits)
 	}
 	ds := &depSet{byID: map[string]*depCommit{}}
 	add := func(raw string) error {
