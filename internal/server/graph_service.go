@@ -42,7 +42,6 @@ type graphBuilder struct {
 	graph    *modulev1.Graph
 	seen     map[string]bool   // commit IDs already in the graph
 	byModule map[string]string // module ID -> commit ID in the graph
-	names    map[string]string // module ID -> owner/name, for messages
 }
 
 func newGraphBuilder(s *Server) *graphBuilder {
@@ -51,7 +50,6 @@ func newGraphBuilder(s *Server) *graphBuilder {
 		graph:    &modulev1.Graph{},
 		seen:     map[string]bool{},
 		byModule: map[string]string{},
-		names:    map[string]string{},
 	}
 }
 
@@ -103,7 +101,6 @@ func (g *graphBuilder) node(c store.Commit, m store.Module) error {
 	}
 	g.seen[c.ID] = true
 	g.byModule[c.ModuleID] = c.ID
-	g.names[c.ModuleID] = m.FullName()
 	g.graph.Commits = append(g.graph.Commits, commitProto(c))
 	return nil
 }

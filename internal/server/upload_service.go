@@ -30,7 +30,6 @@ const maxSourceControlURL = 2048
 
 // uploadContent is one validated content of an Upload.
 type uploadContent struct {
-	index  int // position in the request
 	module store.Module
 	files  []store.File
 	labels []string
@@ -187,7 +186,7 @@ func (s *Server) validateContents(ctx context.Context, in []*modulev1.UploadRequ
 		if len(c.GetSourceControlUrl()) > maxSourceControlURL {
 			return nil, invalidArgf("module %s: source control URL is longer than %d bytes", name, maxSourceControlURL)
 		}
-		out[i] = &uploadContent{index: i, module: m, files: files, labels: labels, scURL: c.GetSourceControlUrl()}
+		out[i] = &uploadContent{module: m, files: files, labels: labels, scURL: c.GetSourceControlUrl()}
 	}
 	return out, nil
 }
