@@ -86,7 +86,10 @@ func (e *env) resolveDeps(ctx context.Context, ws *workspace.Workspace) (*deps.S
 
 // fetcher returns what downloads missing modules, or nil when offline.
 func (e *env) fetcher() deps.Fetcher {
-	return nil
+	if e.offline {
+		return nil
+	}
+	return lazyFetcher{e: e}
 }
 
 func newBuildCommand(e *env) *cobra.Command {

@@ -115,6 +115,7 @@ Registry module API, and can be that registry itself (protomod serve).`,
 		newPushCommand(e),
 		newRegistryCommand(e),
 		newModCommand(e),
+		newDepCommand(e),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nRun %q for usage.", err, c.CommandPath()+" --help")

@@ -19,10 +19,12 @@ import (
 	"github.com/protomod/protomod/internal/workspace"
 )
 
-// Fetcher downloads pinned commits that the cache lacks and stores them in
-// the cache. It is nil when working offline.
+// Fetcher downloads pinned commits that the cache lacks, verifies them
+// against their buf.lock digests and stores them in c. missing are the pins
+// to download; pinned are all of buf.lock's pins, which name the modules the
+// downloaded commits depend on. A nil Fetcher means offline.
 type Fetcher interface {
-	Fetch(ctx context.Context, keys []bufname.ModuleKey) error
+	Fetch(ctx context.Context, c *cache.Cache, missing, pinned []lock.Dep) error
 }
 
 // Set is the resolved dependencies of a workspace.
@@ -74,6 +76,9 @@ type Options struct {
 	Fetcher Fetcher
 	// OfflineFlag is set when the user asked for --offline (for messages).
 	OfflineFlag bool
+	// Lock, if set, is used instead of reading the workspace's buf.lock
+	// (dep update checks a new lock file before writing it).
+	Lock *lock.File
 }
 
 // Resolve loads buf.lock (if any) and every pinned module it needs, in
@@ -81,7 +86,10 @@ type Options struct {
 // it.
 func Resolve(ctx context.Context, ws *workspace.Workspace, opts Options) (*Set, error) {
 	set := &Set{}
-	lf, err := lock.Read(ws.Root)
+	lf, err := opts.Lock, error(nil)
+	if lf == nil {
+		lf, err = lock.Read(ws.Root)
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		set.Unresolved = slices.Clone(ws.Deps)
@@ -115,10 +123,10 @@ func Resolve(ctx context.Context, ws *workspace.Workspace, opts Options) (*Set, 
 		}
 	}
 	// Load every pinned module that is not replaced by a workspace module.
-	var keys []bufname.ModuleKey
+	var keys []lock.Dep
 	for _, d := range lf.Deps {
 		if !local[d.Name] {
-			keys = append(keys, d.Key())
+			keys = append(keys, d)
 		}
 	}
 	if len(keys) == 0 {
@@ -128,7 +136,7 @@ func Resolve(ctx context.Context, ws *workspace.Workspace, opts Options) (*Set, 
 	if err != nil {
 		return nil, err
 	}
-	loaded, err := load(ctx, c, keys, opts)
+	loaded, err := load(ctx, c, keys, lf.Deps, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -174,16 +182,18 @@ func Resolve(ctx context.Context, ws *workspace.Workspace, opts Options) (*Set, 
 }
 
 // load reads the pinned modules from the cache, fetching what is missing.
-func load(ctx context.Context, c *cache.Cache, keys []bufname.ModuleKey, opts Options) (map[bufname.FullName]*cache.Module, error) {
-	out := make(map[bufname.FullName]*cache.Module, len(keys))
-	var missing []bufname.ModuleKey
-	for _, k := range keys {
+// pinned is every pin of buf.lock.
+func load(ctx context.Context, c *cache.Cache, pins, pinned []lock.Dep, opts Options) (map[bufname.FullName]*cache.Module, error) {
+	out := make(map[bufname.FullName]*cache.Module, len(pins))
+	var missing []lock.Dep
+	for _, pin := range pins {
+		k := pin.Key()
 		m, ok, err := c.Get(k)
 		if err != nil {
 			return nil, err
 		}
 		if !ok {
-			missing = append(missing, k)
+			missing = append(missing, pin)
 			continue
 		}
 		out[k.FullName] = m
@@ -193,8 +203,8 @@ func load(ctx context.Context, c *cache.Cache, keys []bufname.ModuleKey, opts Op
 	}
 	if opts.Fetcher == nil {
 		names := make([]string, len(missing))
-		for i, k := range missing {
-			names[i] = k.String()
+		for i, pin := range missing {
+			names[i] = pin.Key().String()
 		}
 		why := "protomod is offline"
 		if opts.OfflineFlag {
@@ -202,10 +212,11 @@ func load(ctx context.Context, c *cache.Cache, keys []bufname.ModuleKey, opts Op
 		}
 		return nil, fmt.Errorf("%s is not in the module cache (%s) and %s; run without --offline, or run \"protomod dep update\" while online, to download it", strings.Join(names, ", "), c.Dir, why)
 	}
-	if err := opts.Fetcher.Fetch(ctx, missing); err != nil {
+	if err := opts.Fetcher.Fetch(ctx, c, missing, pinned); err != nil {
 		return nil, err
 	}
-	for _, k := range missing {
+	for _, pin := range missing {
+		k := pin.Key()
 		m, ok, err := c.Get(k)
 		if err != nil {
 			return nil, err
