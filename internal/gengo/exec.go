@@ -90,6 +90,7 @@ func (p *Plugin) executable(ctx context.Context) (string, error) {
 		vctx, cancel := context.WithTimeout(ctx, versionCheckTimeout)
 		defer cancel()
 		cmd := exec.CommandContext(vctx, path, "--version")
+		cmd.Env = append(os.Environ(), p.Exec.Env...)
 		cmd.WaitDelay = waitDelay
 		out, err := cmd.Output()
 		if err != nil {

@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 
 // fakePlugin implements the test plugins. It returns the exit code.
 func fakePlugin(mode string) int {
-	if mode == "version" {
+	if len(os.Args) == 2 && os.Args[1] == "--version" {
 		fmt.Println("fake-plugin 9.9.9")
 		return 0
 	}
