@@ -8,10 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path"
+	"strconv"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/protomod/protomod/internal/compile"
 	"github.com/protomod/protomod/internal/deps"
@@ -28,6 +31,9 @@ type Options struct {
 	ExcludePaths []string
 	// ExcludeSourceInfo leaves source code info out of the descriptors.
 	ExcludeSourceInfo bool
+	// Discard keeps nothing: the build only checks the workspace and the
+	// returned image has no descriptors.
+	Discard bool
 	// DisplayDir is the directory paths in messages are relative to
 	// (normally the current directory); empty means the workspace root.
 	DisplayDir string
@@ -135,9 +141,35 @@ func Build(ctx context.Context, ws *workspace.Workspace, set *deps.Set, opts Opt
 	for i, t := range targets {
 		targetPaths[i] = t.Path
 	}
-	res, err := compile.Compile(ctx, compile.NewResolver(mods), compile.Options{
+	// Each file is encoded as soon as it is compiled and its descriptor
+	// released: a large image then costs its encoded size, not the
+	// descriptors' in-memory size.
+	var mu sync.Mutex
+	files := make(map[string]*image.File, len(targetPaths))
+	emit := func(f *compile.File) error {
+		imf := image.NewFile(f.Proto)
+		imf.IsSyntaxUnspecified = f.IsSyntaxUnspecified
+		imf.UnusedDependency = f.UnusedDependency
+		if f.Module != nil {
+			imf.ModuleName = f.Module.Name
+			imf.CommitID = f.Module.CommitID
+		}
+		f.Proto = nil
+		if opts.Discard {
+			imf.Proto = nil
+		} else if err := imf.Encode(); err != nil {
+			return err
+		}
+		mu.Lock()
+		files[imf.Path()] = imf
+		mu.Unlock()
+		return nil
+	}
+	_, err = compile.Compile(ctx, compile.NewResolver(mods), compile.Options{
 		Targets:    targetPaths,
 		SourceInfo: !opts.ExcludeSourceInfo,
+		ChunkSize:  chunkSize(len(targetPaths)),
+		Emit:       emit,
 	})
 	if err != nil {
 		var ann *diag.Annotations
@@ -150,23 +182,23 @@ func Build(ctx context.Context, ws *workspace.Workspace, set *deps.Set, opts Opt
 		}
 		return nil, err
 	}
-	return image.Assemble(targetPaths, func(p string) *image.File {
-		f := res.File(p)
-		if f == nil {
-			return nil
-		}
-		imf := &image.File{
-			Proto:               f.Proto,
-			IsSyntaxUnspecified: f.IsSyntaxUnspecified,
-			UnusedDependency:    f.UnusedDependency,
-		}
-		if f.Module != nil {
-			imf.ModuleName = f.Module.Name
-			imf.CommitID = f.Module.CommitID
-		}
-		return imf
-	})
+	return image.Assemble(targetPaths, func(p string) *image.File { return files[p] })
 }
+
+// chunkSize is how many target files are compiled together (0: all at
+// once). Large builds are split so that peak memory stays bounded;
+// PROTOMOD_CHUNK_SIZE overrides it for experiments.
+func chunkSize(targets int) int {
+	if v, err := strconv.Atoi(os.Getenv("PROTOMOD_CHUNK_SIZE")); err == nil {
+		return v
+	}
+	if targets < 2*defaultChunkSize {
+		return 0
+	}
+	return defaultChunkSize
+}
+
+const defaultChunkSize = 1000
 
 // displayPrefix is what goes before a module-relative path in messages: the
 // module directory relative to displayDir (or to the workspace root).

@@ -131,6 +131,7 @@ explicitly, e.g. -o -#format=json. Without -o the image is only checked.`,
 				Paths:             paths,
 				ExcludePaths:      excludes,
 				ExcludeSourceInfo: excludeSourceInfo || discard,
+				Discard:           discard,
 				DisplayDir:        mustGetwd(),
 				Warn:              func(msg string) { e.warnf("%s", msg) },
 			})

@@ -14,10 +14,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"github.com/bufbuild/protocompile/experimental/fdp"
@@ -29,6 +29,7 @@ import (
 	"github.com/bufbuild/protocompile/experimental/source"
 	"github.com/bufbuild/protocompile/experimental/source/length"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/protomod/protomod/internal/bufname"
@@ -62,6 +63,16 @@ type Options struct {
 	SourceInfo bool
 	// Parallelism caps the worker count (0 = GOMAXPROCS).
 	Parallelism int
+	// ChunkSize > 0 compiles the targets in groups of about this many
+	// files, each with a fresh compiler session that is released before
+	// the next: peak memory follows the largest group, not the whole set.
+	// A file imported by several groups is compiled by each but emitted
+	// once.
+	ChunkSize int
+	// Emit, if set, receives every file as soon as its descriptor is
+	// final, possibly concurrently. It may encode the descriptor and set
+	// File.Proto to nil to free it.
+	Emit func(*File) error
 }
 
 // File is one compiled file.
@@ -73,7 +84,19 @@ type File struct {
 	IsSyntaxUnspecified bool
 	// UnusedDependency are indexes of imports nothing in the file uses.
 	UnusedDependency []int32
+
+	name string   // import path, kept when Proto is released
+	deps []string // dependency then option_dependency entries
 }
+
+func (f *File) path() string { return f.name }
+
+// Path returns the file's import path.
+func (f *File) Path() string { return f.path() }
+
+// Dependencies returns the file's dependency entries followed by its
+// option_dependency entries (valid even after Proto was released).
+func (f *File) Dependencies() []string { return f.deps }
 
 // Result is a successful compilation.
 type Result struct {
@@ -117,9 +140,6 @@ func (r *Resolver) Lookup(path string) *Module { return r.byPath[path] }
 // opener feeds protocompile. It must be comparable, hence a pointer.
 type opener struct {
 	resolver *Resolver
-	// display maps a file's display path back to its import path.
-	mu      sync.Mutex
-	display map[string]string
 }
 
 func (o *opener) Open(path string) (*source.File, error) {
@@ -131,11 +151,7 @@ func (o *opener) Open(path string) (*source.File, error) {
 				return nil, fmt.Errorf("read %s%s: %w", m.DisplayPrefix, path, err)
 			}
 		}
-		name := m.DisplayPrefix + path
-		o.mu.Lock()
-		o.display[name] = path
-		o.mu.Unlock()
-		return source.NewFile(name, bytesToString(data)), nil
+		return source.NewFile(m.DisplayPrefix+path, bytesToString(data)), nil
 	}
 	data, err := wkt.Read(path)
 	if err != nil {
@@ -164,15 +180,75 @@ func Compile(ctx context.Context, resolver *Resolver, opts Options) (*Result, er
 	if parallelism <= 0 {
 		parallelism = runtime.GOMAXPROCS(0)
 	}
-	op := &opener{resolver: resolver, display: make(map[string]string)}
+	c := &compiler{
+		resolver:    resolver,
+		opts:        opts,
+		parallelism: parallelism,
+		res:         &Result{byPath: make(map[string]*File)},
+		ext:         newExtensionResolver(),
+	}
+	c.fdpOptions.Apply(fdp.IncludeSourceCodeInfo(opts.SourceInfo), fdp.GenerateExtraOptionLocations(true))
+	c.bareOptions.Apply(fdp.IncludeSourceCodeInfo(false))
+	var annotations []diag.Annotation
+	for _, chunk := range chunks(opts.Targets, opts.ChunkSize) {
+		found, err := c.compileChunk(ctx, chunk)
+		if err != nil {
+			return nil, err
+		}
+		annotations = append(annotations, found...)
+	}
+	if len(annotations) > 0 {
+		return nil, diag.New(annotations)
+	}
+	return c.res, nil
+}
+
+// compiler holds the state of one Compile across its chunks.
+type compiler struct {
+	resolver    *Resolver
+	opts        Options
+	parallelism int
+	fdpOptions  fdp.Options // for emitted files
+	bareOptions fdp.Options // for descriptors kept only to resolve extensions
+	res         *Result
+	ext         *extensionResolver
+}
+
+// chunks splits the sorted targets into groups of about size files,
+// cutting only between directories so that a package stays in one group.
+// size <= 0 means one group.
+func chunks(targets []string, size int) [][]string {
+	targets = slices.Clone(targets)
+	slices.Sort(targets)
+	if size <= 0 || len(targets) <= size {
+		return [][]string{targets}
+	}
+	var out [][]string
+	start := 0
+	for i := 1; i <= len(targets); i++ {
+		if i == len(targets) {
+			out = append(out, targets[start:])
+			break
+		}
+		if i-start >= size && path.Dir(targets[i]) != path.Dir(targets[i-1]) {
+			out = append(out, targets[start:i])
+			start = i
+		}
+	}
+	return out
+}
+
+// compileChunk compiles one group of targets with a fresh compiler session,
+// emits the files no earlier group emitted, and lets the session go.
+func (c *compiler) compileChunk(ctx context.Context, targets []string) ([]diag.Annotation, error) {
 	exec := incremental.New(
-		incremental.WithParallelism(int64(parallelism)),
+		incremental.WithParallelism(int64(c.parallelism)),
 		incremental.WithReportOptions(report.Options{SuppressWarnings: true}),
 	)
 	results, rep, err := incremental.Run(ctx, exec, queries.Link{
-		Opener:    op,
+		Opener:    &opener{resolver: c.resolver},
 		Session:   new(ir.Session),
-		Workspace: source.NewWorkspace(opts.Targets...),
+		Workspace: source.NewWorkspace(targets...),
 	})
 	if err != nil {
 		return nil, err
@@ -181,31 +257,105 @@ func Compile(ctx context.Context, resolver *Resolver, opts Options) (*Result, er
 		return nil, fmt.Errorf("compiler returned %d results, want 1", len(results))
 	}
 	if annotations := collect(rep); len(annotations) > 0 {
-		return nil, diag.New(annotations)
+		return annotations, nil
 	}
 	if results[0].Fatal != nil {
 		return nil, results[0].Fatal
 	}
-	targets := slices.DeleteFunc(slices.Clone(results[0].Value), func(f *ir.File) bool { return f == nil })
-	files := slices.Collect(ir.TopoSort(targets))
+	roots := slices.DeleteFunc(slices.Clone(results[0].Value), func(f *ir.File) bool { return f == nil })
+	all := slices.Collect(ir.TopoSort(roots))
 
-	var options fdp.Options
-	options.Apply(fdp.IncludeSourceCodeInfo(opts.SourceInfo), fdp.GenerateExtraOptionLocations(true))
+	// Descriptors of files that declare extensions, and of everything they
+	// import, are kept to resolve custom options in later files.
+	keep := make(map[*ir.File]bool)
+	var mark func(f *ir.File)
+	mark = func(f *ir.File) {
+		if keep[f] {
+			return
+		}
+		keep[f] = true
+		for imp := range seq.Values(f.Imports()) {
+			if imp.File != nil {
+				mark(imp.File)
+			}
+		}
+	}
+	for _, f := range all {
+		if f.AllExtensions().Len() > 0 {
+			mark(f)
+		}
+	}
+	var emit, bare []*ir.File
+	for _, f := range all {
+		switch {
+		case c.res.byPath[f.Path()] == nil:
+			emit = append(emit, f)
+		case keep[f] && !c.ext.has(f.Path()):
+			// Emitted by an earlier group, where nothing needed it kept.
+			bare = append(bare, f)
+		}
+	}
 
-	out := make([]*File, len(files))
+	// Generate descriptors; standard options are parsed right away.
+	files := make([]*File, len(emit))
+	bares := make([]*descriptorpb.FileDescriptorProto, len(bare))
 	var g errgroup.Group
-	g.SetLimit(parallelism)
-	for i, f := range files {
+	g.SetLimit(c.parallelism)
+	for i, f := range emit {
 		g.Go(func() error {
-			proto, err := fdp.DescriptorProto(f, &options)
+			proto, err := fdp.DescriptorProto(f, &c.fdpOptions)
 			if err != nil {
 				return fmt.Errorf("%s: %w", f.Path(), err)
 			}
-			out[i] = &File{
+			if err := parseStandardOptions(proto); err != nil {
+				return err
+			}
+			files[i] = &File{
+				name:                f.Path(),
 				Proto:               proto,
-				Module:              resolver.byPath[f.Path()],
+				Module:              c.resolver.byPath[f.Path()],
 				IsSyntaxUnspecified: f.AST().Syntax().IsZero(),
 				UnusedDependency:    unusedImports(f),
+			}
+			return nil
+		})
+	}
+	for i, f := range bare {
+		g.Go(func() error {
+			proto, err := fdp.DescriptorProto(f, &c.bareOptions)
+			if err != nil {
+				return fmt.Errorf("%s: %w", f.Path(), err)
+			}
+			bares[i] = proto
+			return parseStandardOptions(proto)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for i, f := range emit {
+		if keep[f] {
+			// A copy: the original's options are still being parsed below.
+			kept := proto.Clone(files[i].Proto).(*descriptorpb.FileDescriptorProto)
+			kept.SourceCodeInfo = nil
+			c.ext.add(kept)
+		}
+	}
+	for _, proto := range bares {
+		c.ext.add(proto)
+	}
+
+	// Custom options, then hand each file over.
+	g = errgroup.Group{}
+	g.SetLimit(c.parallelism)
+	for _, f := range files {
+		g.Go(func() error {
+			if err := c.ext.parseCustomOptions(f.Proto); err != nil {
+				return fmt.Errorf("%s: options: %w", f.Proto.GetName(), err)
+			}
+			f.deps = append(slices.Clip(f.Proto.GetDependency()), f.Proto.GetOptionDependency()...)
+			if c.opts.Emit != nil {
+				return c.opts.Emit(f)
 			}
 			return nil
 		})
@@ -213,14 +363,11 @@ func Compile(ctx context.Context, resolver *Resolver, opts Options) (*Result, er
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	res := &Result{Files: out, byPath: make(map[string]*File, len(out))}
-	for _, f := range out {
-		res.byPath[f.Proto.GetName()] = f
+	for _, f := range files {
+		c.res.Files = append(c.res.Files, f)
+		c.res.byPath[f.path()] = f
 	}
-	if err := canonicalizeOptions(res); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return nil, nil
 }
 
 // unusedImports lists the indexes of imports that nothing in the file uses,

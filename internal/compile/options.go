@@ -13,45 +13,37 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 )
 
-// canonicalizeOptions turns the raw option bytes the compiler stores in every
-// options message into parsed fields: standard options become ordinary
-// fields, and custom options become extension fields resolved against the
-// compiled files. Marshalling the result deterministically then gives the
-// canonical encoding (extensions sorted by number, then fields by number),
-// which is what the reference CLI writes.
-func canonicalizeOptions(res *Result) error {
-	// Pass 1: standard fields only; custom options stay unknown for now.
-	var withExtensions []protoreflect.Message
-	for _, f := range res.Files {
-		if err := walkOptions(f.Proto, func(m protoreflect.Message) error {
-			raw := m.GetUnknown()
-			if len(raw) == 0 {
-				return nil
-			}
-			m.SetUnknown(nil)
-			if err := (proto.UnmarshalOptions{Merge: true, AllowPartial: true, Resolver: emptyResolver{}}).Unmarshal(raw, m.Interface()); err != nil {
-				return fmt.Errorf("%s: options: %w", f.Proto.GetName(), err)
-			}
-			if hasUnknown(m) {
-				withExtensions = append(withExtensions, m)
-			}
+// The compiler stores every options message as raw bytes. Parsing them in
+// two steps gives the canonical form the reference CLI writes (extensions
+// sorted by number, then fields by number): first the standard options (so
+// descriptors, edition features included, read right), then custom options
+// as extensions resolved against the compiled files.
+
+// parseStandardOptions parses the standard fields of every options message
+// of fd; custom options stay unknown bytes for parseCustomOptions.
+func parseStandardOptions(fd *descriptorpb.FileDescriptorProto) error {
+	return walkOptions(fd, func(m protoreflect.Message) error {
+		raw := m.GetUnknown()
+		if len(raw) == 0 {
 			return nil
-		}); err != nil {
-			return err
 		}
-	}
-	if len(withExtensions) == 0 {
+		m.SetUnknown(nil)
+		if err := (proto.UnmarshalOptions{Merge: true, AllowPartial: true, Resolver: emptyResolver{}}).Unmarshal(raw, m.Interface()); err != nil {
+			return fmt.Errorf("%s: options: %w", fd.GetName(), err)
+		}
 		return nil
-	}
-	// Pass 2: custom options, now that the descriptors' own options (edition
-	// features in particular) are readable.
-	ext := newExtensionResolver(res)
-	for _, m := range withExtensions {
-		if err := reparse(m, ext); err != nil {
-			return err
+	})
+}
+
+// parseCustomOptions resolves the custom options left as unknown bytes in
+// fd's options messages.
+func (r *extensionResolver) parseCustomOptions(fd *descriptorpb.FileDescriptorProto) error {
+	return walkOptions(fd, func(m protoreflect.Message) error {
+		if !hasUnknown(m) {
+			return nil
 		}
-	}
-	return ext.err
+		return reparse(m, r)
+	})
 }
 
 func hasUnknown(m protoreflect.Message) bool {
@@ -224,59 +216,65 @@ type extKey struct {
 	number   protoreflect.FieldNumber
 }
 
-// extensionResolver finds extensions among the compiled files, building
-// descriptors only for the files that define extensions actually used.
+// extensionResolver finds extensions among the compiled files. It keeps
+// the descriptors of the files that declare extensions (and of what they
+// import) and builds reflection descriptors only for the files whose
+// extensions are actually used.
 type extensionResolver struct {
-	res    *Result
-	byNum  map[extKey]extLoc
-	byName map[protoreflect.FullName]extLoc
-
-	mu    sync.Mutex
-	files *protoregistry.Files
-	types map[protoreflect.FullName]protoreflect.ExtensionType
-	err   error
+	mu     sync.Mutex
+	fdps   map[string]*descriptorpb.FileDescriptorProto
+	byNum  map[extKey]protoreflect.FullName
+	byName map[protoreflect.FullName]string // extension -> file
+	files  *protoregistry.Files
+	types  map[protoreflect.FullName]protoreflect.ExtensionType
 }
 
-type extLoc struct {
-	file string
-	name protoreflect.FullName
-}
-
-func newExtensionResolver(res *Result) *extensionResolver {
-	r := &extensionResolver{
-		res:    res,
-		byNum:  map[extKey]extLoc{},
-		byName: map[protoreflect.FullName]extLoc{},
+func newExtensionResolver() *extensionResolver {
+	return &extensionResolver{
+		fdps:   map[string]*descriptorpb.FileDescriptorProto{},
+		byNum:  map[extKey]protoreflect.FullName{},
+		byName: map[protoreflect.FullName]string{},
 		files:  new(protoregistry.Files),
 		types:  map[protoreflect.FullName]protoreflect.ExtensionType{},
 	}
-	for _, f := range res.Files {
-		fd := f.Proto
-		pkg := fd.GetPackage()
-		var add func(scope string, exts []*descriptorpb.FieldDescriptorProto)
-		add = func(scope string, exts []*descriptorpb.FieldDescriptorProto) {
-			for _, x := range exts {
-				name := protoreflect.FullName(join(scope, x.GetName()))
-				loc := extLoc{file: fd.GetName(), name: name}
-				key := extKey{protoreflect.FullName(strings.TrimPrefix(x.GetExtendee(), ".")), protoreflect.FieldNumber(x.GetNumber())}
-				if _, ok := r.byNum[key]; !ok {
-					r.byNum[key] = loc
-				}
-				r.byName[name] = loc
-			}
-		}
-		add(pkg, fd.GetExtension())
-		var nested func(scope string, msgs []*descriptorpb.DescriptorProto)
-		nested = func(scope string, msgs []*descriptorpb.DescriptorProto) {
-			for _, m := range msgs {
-				s := join(scope, m.GetName())
-				add(s, m.GetExtension())
-				nested(s, m.GetNestedType())
-			}
-		}
-		nested(pkg, fd.GetMessageType())
+}
+
+func (r *extensionResolver) has(path string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.fdps[path]
+	return ok
+}
+
+// add keeps fd and indexes the extensions it declares.
+func (r *extensionResolver) add(fd *descriptorpb.FileDescriptorProto) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.fdps[fd.GetName()]; ok {
+		return
 	}
-	return r
+	r.fdps[fd.GetName()] = fd
+	var index func(scope string, exts []*descriptorpb.FieldDescriptorProto)
+	index = func(scope string, exts []*descriptorpb.FieldDescriptorProto) {
+		for _, x := range exts {
+			name := protoreflect.FullName(join(scope, x.GetName()))
+			key := extKey{protoreflect.FullName(strings.TrimPrefix(x.GetExtendee(), ".")), protoreflect.FieldNumber(x.GetNumber())}
+			if _, ok := r.byNum[key]; !ok {
+				r.byNum[key] = name
+			}
+			r.byName[name] = fd.GetName()
+		}
+	}
+	index(fd.GetPackage(), fd.GetExtension())
+	var nested func(scope string, msgs []*descriptorpb.DescriptorProto)
+	nested = func(scope string, msgs []*descriptorpb.DescriptorProto) {
+		for _, m := range msgs {
+			s := join(scope, m.GetName())
+			index(s, m.GetExtension())
+			nested(s, m.GetNestedType())
+		}
+	}
+	nested(fd.GetPackage(), fd.GetMessageType())
 }
 
 func join(scope, name string) string {
@@ -287,34 +285,33 @@ func join(scope, name string) string {
 }
 
 func (r *extensionResolver) FindExtensionByName(name protoreflect.FullName) (protoreflect.ExtensionType, error) {
-	loc, ok := r.byName[name]
-	if !ok {
-		return nil, protoregistry.NotFound
-	}
-	return r.load(loc)
+	return r.load(name)
 }
 
 func (r *extensionResolver) FindExtensionByNumber(message protoreflect.FullName, number protoreflect.FieldNumber) (protoreflect.ExtensionType, error) {
-	loc, ok := r.byNum[extKey{message, number}]
+	r.mu.Lock()
+	name, ok := r.byNum[extKey{message, number}]
+	r.mu.Unlock()
 	if !ok {
 		return nil, protoregistry.NotFound
 	}
-	return r.load(loc)
+	return r.load(name)
 }
 
-func (r *extensionResolver) load(loc extLoc) (protoreflect.ExtensionType, error) {
+func (r *extensionResolver) load(name protoreflect.FullName) (protoreflect.ExtensionType, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if t, ok := r.types[loc.name]; ok {
+	if t, ok := r.types[name]; ok {
 		return t, nil
 	}
-	if err := r.register(loc.file); err != nil {
-		if r.err == nil {
-			r.err = err
-		}
+	file, ok := r.byName[name]
+	if !ok {
 		return nil, protoregistry.NotFound
 	}
-	d, err := r.files.FindDescriptorByName(loc.name)
+	if err := r.register(file); err != nil {
+		return nil, err
+	}
+	d, err := r.files.FindDescriptorByName(name)
 	if err != nil {
 		return nil, protoregistry.NotFound
 	}
@@ -323,32 +320,33 @@ func (r *extensionResolver) load(loc extLoc) (protoreflect.ExtensionType, error)
 		return nil, protoregistry.NotFound
 	}
 	t := dynamicpb.NewExtensionType(xd)
-	r.types[loc.name] = t
+	r.types[name] = t
 	return t, nil
 }
 
-// register builds the descriptor of a compiled file and of its imports.
+// register builds the reflection descriptor of a kept file and of its
+// imports. The caller holds r.mu.
 func (r *extensionResolver) register(path string) error {
 	if _, err := r.files.FindFileByPath(path); err == nil {
 		return nil
 	}
-	f := r.res.byPath[path]
-	if f == nil {
-		return fmt.Errorf("extension file %s was not compiled", path)
+	fd := r.fdps[path]
+	if fd == nil {
+		return fmt.Errorf("resolve custom options: the descriptor of %s was not kept", path)
 	}
-	for _, dep := range f.Proto.GetDependency() {
+	for _, dep := range fd.GetDependency() {
 		if err := r.register(dep); err != nil {
 			return err
 		}
 	}
-	for _, dep := range f.Proto.GetOptionDependency() {
+	for _, dep := range fd.GetOptionDependency() {
 		if err := r.register(dep); err != nil {
 			return err
 		}
 	}
-	fd, err := (protodesc.FileOptions{AllowUnresolvable: true}).New(f.Proto, r.files)
+	d, err := (protodesc.FileOptions{AllowUnresolvable: true}).New(fd, r.files)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("resolve custom options: %s: %w", path, err)
 	}
-	return r.files.RegisterFile(fd)
+	return r.files.RegisterFile(d)
 }

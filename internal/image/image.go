@@ -23,16 +23,60 @@ const ExtensionFieldNumber = 8042
 
 // File is one file of an image.
 type File struct {
+	// Proto is the descriptor; nil after Encode (see Descriptor).
 	Proto               *descriptorpb.FileDescriptorProto
 	IsImport            bool
 	ModuleName          bufname.FullName // zero when the file has no named module
 	CommitID            string           // dashless; only for downloaded modules
 	IsSyntaxUnspecified bool
 	UnusedDependency    []int32
+
+	name    string
+	deps    []string
+	encoded []byte // the descriptor's known fields, after Encode
+	unknown []byte // its unknown fields, after Encode
+}
+
+// NewFile returns an image file for a descriptor.
+func NewFile(fd *descriptorpb.FileDescriptorProto) *File {
+	return &File{
+		Proto: fd,
+		name:  fd.GetName(),
+		deps:  append(slices.Clip(fd.GetDependency()), fd.GetOptionDependency()...),
+	}
 }
 
 // Path returns the file's import path.
-func (f *File) Path() string { return f.Proto.GetName() }
+func (f *File) Path() string { return f.name }
+
+// Encode marshals the descriptor now and releases it, so that a large
+// image holds only its encoded bytes.
+func (f *File) Encode() error {
+	if f.Proto == nil {
+		return nil
+	}
+	unknown := f.Proto.ProtoReflect().GetUnknown()
+	f.Proto.ProtoReflect().SetUnknown(nil)
+	b, err := marshalOptions.Marshal(f.Proto)
+	if err != nil {
+		return fmt.Errorf("marshal %s: %w", f.name, err)
+	}
+	f.encoded, f.unknown, f.Proto = b, unknown, nil
+	return nil
+}
+
+// Descriptor returns the file's descriptor, decoding it again if it was
+// released by Encode.
+func (f *File) Descriptor() (*descriptorpb.FileDescriptorProto, error) {
+	if f.Proto != nil {
+		return f.Proto, nil
+	}
+	fd := new(descriptorpb.FileDescriptorProto)
+	if err := proto.Unmarshal(append(slices.Clip(f.encoded), f.unknown...), fd); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", f.name, err)
+	}
+	return fd, nil
+}
 
 // Image is an ordered list of files: every file comes after its
 // dependencies.
@@ -64,12 +108,7 @@ func Assemble(targets []string, lookup func(path string) *File) (*Image, error) 
 		if f == nil {
 			return fmt.Errorf("file %s is missing from the compiled set", path)
 		}
-		for _, dep := range f.Proto.GetDependency() {
-			if err := visit(dep); err != nil {
-				return err
-			}
-		}
-		for _, dep := range f.Proto.GetOptionDependency() {
+		for _, dep := range f.deps {
 			if err := visit(dep); err != nil {
 				return err
 			}
@@ -89,13 +128,6 @@ func Assemble(targets []string, lookup func(path string) *File) (*Image, error) 
 // WithoutImports returns the image without its import files.
 func (img *Image) WithoutImports() *Image {
 	return &Image{Files: slices.DeleteFunc(slices.Clone(img.Files), func(f *File) bool { return f.IsImport })}
-}
-
-// WithoutSourceInfo drops source code info from every file, in place.
-func (img *Image) WithoutSourceInfo() {
-	for _, f := range img.Files {
-		f.Proto.SourceCodeInfo = nil
-	}
 }
 
 // extensionBytes encodes the ImageFileExtension message (field 8042's
@@ -137,16 +169,21 @@ var marshalOptions = proto.MarshalOptions{Deterministic: true}
 // asFileDescriptorSet is set). Field 8042 has the highest number of
 // ImageFile, so it follows the descriptor's own fields.
 func (f *File) marshal(asFileDescriptorSet bool) ([]byte, error) {
-	unknown := f.Proto.ProtoReflect().GetUnknown()
-	if len(unknown) > 0 {
-		// Unknown fields follow the known ones, 8042 included; an old 8042
-		// among them is replaced.
-		f.Proto.ProtoReflect().SetUnknown(nil)
-		defer f.Proto.ProtoReflect().SetUnknown(unknown)
-	}
-	b, err := marshalOptions.Marshal(f.Proto)
-	if err != nil {
-		return nil, fmt.Errorf("marshal %s: %w", f.Path(), err)
+	b, unknown := f.encoded, f.unknown
+	if f.Proto != nil {
+		unknown = f.Proto.ProtoReflect().GetUnknown()
+		if len(unknown) > 0 {
+			// Unknown fields follow the known ones, 8042 included; an old
+			// 8042 among them is replaced.
+			f.Proto.ProtoReflect().SetUnknown(nil)
+			defer f.Proto.ProtoReflect().SetUnknown(unknown)
+		}
+		var err error
+		if b, err = marshalOptions.Marshal(f.Proto); err != nil {
+			return nil, fmt.Errorf("marshal %s: %w", f.Path(), err)
+		}
+	} else {
+		b = slices.Clip(b)
 	}
 	if !asFileDescriptorSet {
 		b = protowire.AppendTag(b, ExtensionFieldNumber, protowire.BytesType)

@@ -95,7 +95,11 @@ func (img *Image) resolver() (*dynamicpb.Types, error) {
 	files := new(protoregistry.Files)
 	byPath := make(map[string]*descriptorpb.FileDescriptorProto, len(img.Files))
 	for _, f := range img.Files {
-		byPath[f.Path()] = f.Proto
+		fd, err := f.Descriptor()
+		if err != nil {
+			return nil, err
+		}
+		byPath[f.Path()] = fd
 	}
 	var register func(path string) error
 	register = func(path string) error {
