@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"os"
 	"path"
-	"strconv"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 

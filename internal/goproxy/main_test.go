@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/module"
+
 	"github.com/protomod/protomod/internal/gengo"
 )
 
@@ -184,4 +186,13 @@ func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
 
 func basic(user, pass string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+}
+
+func escape(path, version string) (string, string, error) {
+	p, err := module.EscapePath(path)
+	if err != nil {
+		return "", "", err
+	}
+	v, err := module.EscapeVersion(version)
+	return p, v, err
 }
