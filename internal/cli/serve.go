@@ -193,9 +193,6 @@ label points at an existing commit. It exits 1 if it finds a problem.`,
 			if err != nil {
 				return err
 			}
-			for _, p := range rep.Problems {
-				fmt.Fprintln(e.stdout, p)
-			}
 			fmt.Fprintln(e.stdout, rep.String())
 			if !rep.OK() {
 				return fmt.Errorf("the store in %s has %d problems", dataDir, len(rep.Problems))

@@ -6,7 +6,6 @@ package uploadcheck
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -65,7 +64,8 @@ func (Checker) Check(ctx context.Context, uploaded []server.CheckModule, deps []
 				}
 				lines = append(lines, a.String())
 			}
-			return nil, fmt.Errorf("the upload does not compile:\n%s", strings.Join(lines, "\n"))
+			// The server puts "the upload does not compile: " in front.
+			return nil, errors.New(strings.Join(lines, "\n"))
 		}
 		return nil, err
 	}
