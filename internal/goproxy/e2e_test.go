@@ -1,0 +1,164 @@
+package goproxy
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/protomod/protomod/internal/gengo"
+)
+
+// TestGoCommand runs the real go command against the handler: `go get` of
+// the connectrpc/go SDK of acme/weather (which pulls in its protocolbuffers/go
+// SDK and acme/units' SDKs), then builds and runs a program that serves and
+// calls the generated service. Public modules (google.golang.org/protobuf,
+// connectrpc.com/connect) come from proxy.golang.org.
+func TestGoCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test with the go command and proxy.golang.org; skipped with -short")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	plugins := catalog(t, connectGo(t))
+	reg := newWeatherRegistry(t)
+	store := NewMemStore()
+	h := newHandler(t, reg, store, plugins)
+	mux := http.NewServeMux()
+	mux.Handle("/gen/go/", h)
+	srv := httptest.NewServer(mux) // 127.0.0.1:<port>
+	defer srv.Close()
+
+	tmp := t.TempDir()
+	consumer := filepath.Join(tmp, "consumer")
+	if err := os.MkdirAll(consumer, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(consumer, "go.mod"), []byte("module consumer\n\ngo 1.25\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile(filepath.Join("testdata", "e2e", "main.go.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(consumer, "main.go"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(),
+		"GOPROXY="+srv.URL+"/gen/go,https://proxy.golang.org",
+		"GONOSUMDB=example.test",
+		"GOFLAGS=-mod=mod",
+		"GOMODCACHE="+filepath.Join(tmp, "modcache"),
+		"GOPATH="+filepath.Join(tmp, "gopath"),
+		"GOPRIVATE=", "GONOPROXY=", "GOSUMDB=", "GOINSECURE=",
+		"GOAUTH=off", "GOTOOLCHAIN=local", "GOWORK=off", "GOTELEMETRY=off",
+	)
+	goCmd := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(goBin, args...)
+		cmd.Dir, cmd.Env = consumer, env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	const connectSDK = "example.test/gen/go/acme/weather/connectrpc/go"
+	const pbSDK = "example.test/gen/go/acme/weather/protocolbuffers/go"
+	run := func() string {
+		t.Helper()
+		bin := filepath.Join(tmp, "consumer-bin")
+		goCmd("build", "-o", bin, ".")
+		out, err := exec.Command(bin).CombinedOutput()
+		if err != nil {
+			t.Fatalf("consumer: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	version := func(mod string) string {
+		t.Helper()
+		return strings.TrimSpace(goCmd("list", "-m", "-f", "{{.Version}}", mod))
+	}
+
+	// @latest: every commit is listed and all SDK versions are
+	// pre-releases, so the go command takes the highest listed version, the
+	// newest commit (weather3); the @latest endpoint (the default label) is
+	// only asked when the list is empty.
+	goCmd("get", connectSDK+"@latest")
+	if got := run(); got != "OK 21.5 UNIT_CELSIUS sunny in Paris\n" {
+		t.Fatalf("consumer printed %q", got)
+	}
+	if got := version(connectSDK); got != "v1.21.1-20260304110000-0192abcdef01.1" {
+		t.Errorf("@latest resolved to %s", got)
+	}
+	if got := version(pbSDK); got != pb3 {
+		t.Errorf("the connect SDK required protocolbuffers/go %s", got)
+	}
+	if got := version("example.test/gen/go/acme/units/protocolbuffers/go"); got != "v1.36.12-20260101120000-0190a1b2c3d4.1" {
+		t.Errorf("units SDK = %s", got)
+	}
+
+	// Pin by label: "main" is weather2.
+	goCmd("get", connectSDK+"@main")
+	if got := version(connectSDK); got != "v1.21.1-20260203100000-0190f00dbeef.1" {
+		t.Errorf("@main resolved to %s", got)
+	}
+	if got := run(); got != "OK 21.5 UNIT_CELSIUS sunny in Paris\n" {
+		t.Errorf("consumer at @main printed %q", got)
+	}
+
+	// go.sum carries the hashes of the bytes the registry stored.
+	sum, err := os.ReadFile(filepath.Join(consumer, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (protocolbuffers/go stays at weather3: go get does not downgrade an
+	// indirect requirement that is still satisfied.)
+	for _, m := range []struct{ path, version string }{{connectSDK, version(connectSDK)}, {pbSDK, version(pbSDK)}} {
+		escPath, escVer := mustEscape(t, m.path, m.version)
+		zipData, err := store.Get(context.Background(), key(escPath, escVer, "zip"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		modData, err := store.Get(context.Background(), key(escPath, escVer, "mod"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		zh, _ := gengo.HashZip(zipData)
+		mh, _ := gengo.HashMod(modData)
+		for _, line := range []string{m.path + " " + m.version + " " + zh, m.path + " " + m.version + "/go.mod " + mh} {
+			if !strings.Contains(string(sum), line+"\n") {
+				t.Errorf("go.sum lacks %q:\n%s", line, sum)
+			}
+		}
+	}
+
+	// Every commit is listed.
+	if got := goCmd("list", "-m", "-versions", connectSDK); got != connectSDK+" v1.21.1-20260102093015-0190f00dcafe.1 v1.21.1-20260203100000-0190f00dbeef.1 v1.21.1-20260304110000-0192abcdef01.1\n" {
+		t.Errorf("go list -m -versions = %q", got)
+	}
+
+	// Pin by commit ID prefix: weather1.
+	goCmd("get", connectSDK+"@0190f00dcafe")
+	if got := version(connectSDK); got != "v1.21.1-20260102093015-0190f00dcafe.1" {
+		t.Errorf("@0190f00dcafe resolved to %s", got)
+	}
+	if got := run(); !strings.HasPrefix(got, "OK ") {
+		t.Errorf("consumer at @0190f00dcafe printed %q", got)
+	}
+}
+
+func mustEscape(t *testing.T, path, version string) (string, string) {
+	t.Helper()
+	p, v, err := escape(path, version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, v
+}
