@@ -135,11 +135,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeText(w, he.status, he.msg)
 }
 
+// maxErrorBody caps an error body. The go command shows at most 8 lines
+// and 648 bytes of it, so messages put what failed and why first; the
+// server log has the whole error.
+const maxErrorBody = 4 << 10
+
 func writeText(w http.ResponseWriter, status int, msg string) {
+	msg = strings.ToValidUTF8(strings.TrimRight(msg, "\n"), "?")
+	if len(msg) > maxErrorBody {
+		msg = strings.ToValidUTF8(msg[:maxErrorBody], "") + "\n... (truncated; the server log has the whole message)"
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	fmt.Fprintln(w, strings.TrimRight(msg, "\n"))
+	fmt.Fprintln(w, msg)
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
