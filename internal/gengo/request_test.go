@@ -69,6 +69,15 @@ func TestEditions(t *testing.T) {
 	if len(files) != 1 || files[0].Path != "acme/ed/v1/ed.pb.go" || !bytes.Contains(files[0].Content, []byte("\npackage edv1\n")) {
 		t.Fatalf("generated %d files, first %s", len(files), files[0].Path)
 	}
+	// Edition 2026 compiles, but protoc-gen-go v1.36.12 does not support it
+	// (the linked development generator would, for a newer runtime).
+	src2026 := Source{Commit: src.Commit, Files: map[string][]byte{
+		"acme/ed/v1/ed.proto": []byte("edition = \"2026\";\npackage acme.ed.v1;\nmessage Sample { string name = 1; }\n"),
+	}}
+	_, err = Generate(context.Background(), Request{Host: "example.test", Plugin: p, Module: src2026})
+	if want := "acme/ed/v1/ed.proto uses EDITION_2026, which plugin protocolbuffers/go v1.36.12 does not support (it supports EDITION_PROTO2 to EDITION_2024)"; err == nil || err.Error() != want {
+		t.Errorf("edition 2026: error = %v, want %q", err, want)
+	}
 	// A plugin without editions support is refused, as protoc does.
 	fake := &Plugin{Owner: "acme", Name: "fake", Version: "v1.0.0", Revision: 1, GoVersion: "1.22", Exec: fakePluginExec(t, "echo")}
 	builtinCatalog(t, fake)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -197,5 +198,69 @@ func TestRequestGoPackages(t *testing.T) {
 	}
 	if len(creq.GetSourceFileDescriptors()) != 1 || creq.GetSourceFileDescriptors()[0].GetSourceCodeInfo() == nil {
 		t.Error("source_file_descriptors should hold the file to generate with source info")
+	}
+}
+
+// A module without services has an empty connect SDK: just go.mod (and the
+// LICENSE), which the go command accepts.
+func TestBuildWithoutServices(t *testing.T) {
+	c := catalog(t)
+	units := loadSource(t, "units", unitsCommit.Owner, unitsCommit.Module, unitsCommit.ID, unitsCommit.CreateTime)
+	sdk, err := Build(context.Background(), Request{Host: "example.test", Plugin: c.Plugin("connectrpc", "go", ConnectGoVersion), Module: units}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "example.test/gen/go/acme/units/connectrpc/go@v1.21.1-20260101120000-0190a1b2c3d4.1/go.mod"
+	if got := string(zipListing(t, sdk.Zip)); !strings.HasSuffix(strings.TrimSpace(got), want) || strings.Count(got, "\n") != 1 {
+		t.Errorf("zip listing:\n%s", got)
+	}
+}
+
+// BenchmarkBuildDir generates the protocolbuffers/go SDK of a module
+// directory named by $GENGO_BENCH_MODULE (an absolute path), with dependency directories in
+// $GENGO_BENCH_DEPS (separated by the OS list separator), e.g.
+//
+//	GENGO_BENCH_MODULE=/data/googleapis go test -run - -bench BuildDir -benchtime 1x ./internal/gengo
+func BenchmarkBuildDir(b *testing.B) {
+	dir := os.Getenv("GENGO_BENCH_MODULE")
+	if dir == "" {
+		b.Skip("set GENGO_BENCH_MODULE to a module directory")
+	}
+	load := func(dir string, i int) Source {
+		files := map[string][]byte{}
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".proto") && filepath.Base(p) != "LICENSE" {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(dir, p)
+			files[filepath.ToSlash(rel)] = data
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return Source{Commit: Commit{Owner: "bench", Module: fmt.Sprintf("m%d", i), ID: fmt.Sprintf("%032x", i+1), CreateTime: unitsCommit.CreateTime}, Files: files}
+	}
+	req := Request{Host: "example.test", Module: load(dir, 0)}
+	if deps := os.Getenv("GENGO_BENCH_DEPS"); deps != "" {
+		for i, d := range filepath.SplitList(deps) {
+			req.Deps = append(req.Deps, load(d, i+1))
+		}
+	}
+	c, err := NewCatalog(DefaultPlugins(""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.Plugin = c.Plugin("protocolbuffers", "go", ProtocGenGoVersion)
+	for b.Loop() {
+		sdk, err := Build(context.Background(), req, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(sdk.Zip)), "zip-bytes")
 	}
 }
