@@ -74,3 +74,11 @@ func TestParseConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestPluginOutsideCatalog(t *testing.T) {
+	p := DefaultPlugins("")[1] // connectrpc/go, which depends on protocolbuffers/go
+	_, err := GoMod("example.test", p, unitsCommit, nil)
+	if err == nil || !strings.Contains(err.Error(), "is not in a catalog") {
+		t.Fatalf("GoMod error = %v", err)
+	}
+}

@@ -64,6 +64,9 @@ func Generate(ctx context.Context, req Request) ([]File, error) {
 	if p == nil {
 		return nil, errors.New("generate: no plugin")
 	}
+	if err := p.checkResolved(); err != nil {
+		return nil, err
+	}
 	creq, err := buildRequest(ctx, req)
 	if err != nil {
 		return nil, err

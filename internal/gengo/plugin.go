@@ -276,6 +276,15 @@ func (c *Catalog) Plugins() []*Plugin {
 	return out
 }
 
+// checkResolved fails for a plugin whose dependencies NewCatalog has not
+// resolved.
+func (p *Plugin) checkResolved() error {
+	if len(p.deps) != len(p.Deps) {
+		return fmt.Errorf("plugin %s is not in a catalog: build one with NewCatalog", p)
+	}
+	return nil
+}
+
 // goPackageBase returns the plugin whose SDK holds the Go packages the
 // generated code belongs to (see Plugin.Deps), and its revision.
 func (p *Plugin) goPackageBase() (*Plugin, int) {

@@ -68,7 +68,7 @@ func TestByteStability(t *testing.T) {
 		t.Errorf("list after the revision bump:\n%s", list)
 	}
 	// A revision-1 version that was never generated is gone.
-	if r := get(t, a2, sdkBase+"/protocolbuffers/go/@v/"+pb1+".zip"); r.status != 404 || !strings.Contains(r.body, "revision 1 was never generated here") {
+	if r := get(t, a2, sdkBase+"/protocolbuffers/go/@v/"+pb1+".zip"); r.status != 404 || !strings.Contains(r.body, "is at revision 2 here, and revision 1 of this commit is not stored") {
 		t.Errorf("unstored old revision = %d %q", r.status, r.body)
 	}
 }

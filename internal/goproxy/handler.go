@@ -438,7 +438,7 @@ func (h *Handler) resolveVersion(ctx context.Context, req *request, sv gengo.Ver
 		return nil, gengo.Commit{}, notFound("%s@%s: unknown version: this registry has no plugin %s %s", req.path, sv, req.plugin, sv.Plugin)
 	}
 	if sv.Revision != plugin.Revision {
-		return nil, gengo.Commit{}, notFound("%s@%s: unknown version: plugin %s %s is at revision %d, and revision %d was never generated here", req.path, sv, req.plugin, sv.Plugin, plugin.Revision, sv.Revision)
+		return nil, gengo.Commit{}, notFound("%s@%s: unknown version: plugin %s %s is at revision %d here, and revision %d of this commit is not stored", req.path, sv, req.plugin, sv.Plugin, plugin.Revision, sv.Revision)
 	}
 	commits, err := h.commits(ctx, req)
 	if err != nil {

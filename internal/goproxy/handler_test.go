@@ -72,7 +72,7 @@ func TestNotServed(t *testing.T) {
 		// Versions that do not exist.
 		{path: sdkBase + "/protocolbuffers/go/@v/v1.36.12.info", want: "unknown version", registry: true},
 		{path: sdkBase + "/protocolbuffers/go/@v/v1.36.11-20260102093015-0190f00dcafe.1.info", want: "no plugin protocolbuffers/go v1.36.11", registry: true},
-		{path: sdkBase + "/protocolbuffers/go/@v/v1.36.12-20260102093015-0190f00dcafe.2.info", want: "revision 2 was never generated here", registry: true},
+		{path: sdkBase + "/protocolbuffers/go/@v/v1.36.12-20260102093015-0190f00dcafe.2.info", want: "is at revision 1 here, and revision 2 of this commit is not stored", registry: true},
 		{path: sdkBase + "/protocolbuffers/go/@v/v1.36.12-20260102093016-0190f00dcafe.1.info", want: "has no commit 0190f00dcafe created at 2026-01-02T09:30:16Z", registry: true},
 		{path: sdkBase + "/protocolbuffers/go/@v/v1.36.12-20260102093015-ffffffffffff.1.mod", want: "has no commit ffffffffffff", registry: true},
 		{path: sdkBase + "/protocolbuffers/go/@v/v1.36.12-20260102093015-0190f00dcafe.1.0.zip", want: "unknown version", registry: true},
