@@ -22,7 +22,6 @@ import (
 	"github.com/protomod/protomod/internal/push"
 	"github.com/protomod/protomod/internal/registry"
 	"github.com/protomod/protomod/internal/server"
-	"github.com/protomod/protomod/internal/uploadcheck"
 	"github.com/protomod/protomod/internal/workspace"
 )
 
@@ -42,7 +41,6 @@ func Start(t testing.TB) *Registry {
 		DataDir: t.TempDir(),
 		Addr:    "127.0.0.1:0",
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Checker: uploadcheck.Checker{},
 	})
 	if err != nil {
 		cancel()
