@@ -7,18 +7,15 @@ import (
 
 	modulev1 "buf.build/gen/go/bufbuild/registry/protocolbuffers/go/buf/registry/module/v1"
 	"connectrpc.com/connect"
-
-	"github.com/protomod/protomod/internal/server"
-	"github.com/protomod/protomod/internal/uploadcheck"
 )
 
-// TestUploadsWithTheCompiler runs uploads through the real compiler (the
-// checker `protomod serve` uses): deps resolve from dep commits and from
-// other uploaded modules, and type errors are refused with the compiler's
+// TestUploadsWithTheCompiler runs uploads through the server's default
+// checker, the compiler: deps resolve from dep commits and from other
+// uploaded modules, and type errors are refused with the compiler's
 // annotation.
 func TestUploadsWithTheCompiler(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, func(c *server.Config) { c.Checker = uploadcheck.Checker{} })
+	e := newEnv(t)
 	c := e.client(e.user("alice"))
 	for _, m := range []string{"base", "dep", "app"} {
 		c.createModule(t, "alice", m, modulev1.ModuleVisibility_MODULE_VISIBILITY_PUBLIC)
@@ -40,9 +37,9 @@ func TestUploadsWithTheCompiler(t *testing.T) {
 		files map[string]string
 		msg   string
 	}{
-		{"undefined type", nil, map[string]string{"app/v1/app.proto": "syntax = \"proto3\";\npackage app.v1;\nmessage App { Missing m = 1; }\n"}, "alice/app:app/v1/app.proto:3:15:cannot find `Missing` in this scope"},
-		{"missing dep", nil, map[string]string{"app/v1/app.proto": "syntax = \"proto3\";\nimport \"dep/v1/dep.proto\";\n"}, "app/v1/app.proto:2:1:imported file does not exist"},
-		{"syntax error", nil, map[string]string{"app/v1/app.proto": "syntax = \"proto3\";\nmessage {\n"}, "the upload does not compile"},
+		{"undefined type", nil, map[string]string{"app/v1/app.proto": "syntax = \"proto3\";\npackage app.v1;\nmessage App { Missing m = 1; }\n"}, "the upload does not compile: alice/app:app/v1/app.proto:3:15:cannot find `Missing` in this scope"},
+		{"missing dep", nil, map[string]string{"app/v1/app.proto": "syntax = \"proto3\";\nimport \"dep/v1/dep.proto\";\n"}, "the upload does not compile: alice/app:app/v1/app.proto:2:1:imported file does not exist"},
+		{"syntax error", nil, map[string]string{"app/v1/app.proto": "syntax = \"proto3\";\nmessage {\n"}, "the upload does not compile: alice/app:app/v1/app.proto:2:1:missing name after `message`\nalice/app:app/v1/app.proto:2:9:encountered unmatched `{` delimiter"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := c.push(ctx, tc.deps, content{owner: "alice", module: "app", files: tc.files})

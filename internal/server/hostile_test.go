@@ -77,11 +77,16 @@ func TestHostileUploads(t *testing.T) {
 		{"no proto files", ca, nil, []content{x(map[string]string{"LICENSE": "MIT"})}, connect.CodeInvalidArgument, "module acme/x has no .proto files"},
 		{"100k files", ca, nil, []content{x(manyFiles)}, connect.CodeResourceExhausted, "the upload has 100000 files, more than this server's limit of 20000"},
 		{"file over the per-file limit", ca, nil, []content{x(map[string]string{"a.proto": ok + "//" + strings.Repeat("x", 17<<20)})}, connect.CodeResourceExhausted, `file "a.proto" has 17825824 bytes, more than this server's limit of 16777216 bytes per file`},
-		{"missing import", ca, nil, []content{x(map[string]string{"a.proto": "syntax = \"proto3\";\nimport \"base/v1/base.proto\";\n"})}, connect.CodeInvalidArgument, `acme/x: a.proto: import "base/v1/base.proto": file does not exist`},
+		{"missing import", ca, nil, []content{x(map[string]string{"a.proto": "syntax = \"proto3\";\nimport \"base/v1/base.proto\";\n"})}, connect.CodeInvalidArgument, "the upload does not compile: acme/x:a.proto:2:1:imported file does not exist"},
 		{"missing dep commit", ca, []string{"0123456789abcdef0123456789abcdef"}, []content{x(map[string]string{"a.proto": ok})}, connect.CodeNotFound, "dependency commit 0123456789abcdef0123456789abcdef not found"},
 		{"malformed dep commit", ca, []string{"v1"}, []content{x(map[string]string{"a.proto": ok})}, connect.CodeInvalidArgument, `dependency "v1" is not a commit ID`},
-		{"unclosed brace", ca, nil, []content{x(map[string]string{"a.proto": "syntax = \"proto3\";\nmessage A {\n"})}, connect.CodeInvalidArgument, "the upload does not compile: acme/x: a.proto:2:11: '{' is never closed"},
-		{"unterminated comment", ca, nil, []content{x(map[string]string{"a.proto": "syntax = \"proto3\";\n/* oops\n"})}, connect.CodeInvalidArgument, "a.proto:2:1: block comment is not terminated"},
+		{"unclosed brace", ca, nil, []content{x(map[string]string{"a.proto": "syntax = \"proto3\";\nmessage A {\n"})}, connect.CodeInvalidArgument, "the upload does not compile: acme/x:a.proto:2:11:encountered unmatched `{` delimiter"},
+		{"unterminated comment", ca, nil, []content{x(map[string]string{"a.proto": "syntax = \"proto3\";\n/* oops\n"})}, connect.CodeInvalidArgument, "the upload does not compile: acme/x:a.proto:2:1:encountered unmatched `/*` delimiter"},
+		{"unterminated string", ca, nil, []content{x(map[string]string{"a.proto": "syntax = \"proto3\";\nimport \"a.proto;\n"})}, connect.CodeInvalidArgument, "\nacme/x:a.proto:2:8:unterminated string literal\n"},
+		{"stray brace", ca, nil, []content{x(map[string]string{"a.proto": ok + "message A {}\n}\n"})}, connect.CodeInvalidArgument, "the upload does not compile: acme/x:a.proto:4:1:encountered unmatched `}` delimiter\nacme/x:a.proto:4:1:unexpected `}` in file scope"},
+		{"stray character", ca, nil, []content{x(map[string]string{"a.proto": ok + "message A { int32 x = 1; } $\n"})}, connect.CodeInvalidArgument, "the upload does not compile: acme/x:a.proto:3:28:unexpected `$` in file scope"},
+		{"import without semicolon", ca, nil, []content{x(map[string]string{"a.proto": ok + "import \"google/protobuf/empty.proto\"\nmessage A {}\n"})}, connect.CodeInvalidArgument, "the upload does not compile: acme/x:a.proto:4:1:unexpected `message` after import"},
+		{"undefined type", ca, nil, []content{x(map[string]string{"a.proto": ok + "message A { Missing m = 1; }\n"})}, connect.CodeInvalidArgument, "the upload does not compile: acme/x:a.proto:3:13:cannot find `Missing` in this scope"},
 		{"bad label", ca, nil, []content{{owner: "acme", module: "x", files: map[string]string{"a.proto": ok}, labels: []string{"has space"}}}, connect.CodeInvalidArgument, `label name "has space" must not contain whitespace`},
 		{"two commits of one module", ca, []string{y.Id, base2.Id}, []content{x(map[string]string{
 			"a.proto": "syntax = \"proto3\";\nimport \"y.proto\";\nimport \"base/v1/base.proto\";\n",
@@ -89,10 +94,15 @@ func TestHostileUploads(t *testing.T) {
 		{"depends on itself", ca, []string{base1.Id}, []content{{owner: "acme", module: "base", files: map[string]string{
 			"b.proto": "syntax = \"proto3\";\nimport \"base/v1/base.proto\";\n",
 		}}}, connect.CodeInvalidArgument, "module acme/base would depend on commit " + base1.Id + " of itself"},
+		// The files form no cycle (y2 -> x -> yy), the modules do (x <-> y).
 		{"module cycle", ca, nil, []content{
 			x(map[string]string{"x.proto": "syntax = \"proto3\";\nimport \"yy.proto\";\n"}),
-			{owner: "acme", module: "y", files: map[string]string{"yy.proto": "syntax = \"proto3\";\nimport \"x.proto\";\n"}},
+			{owner: "acme", module: "y", files: map[string]string{
+				"yy.proto": "syntax = \"proto3\";\n",
+				"y2.proto": "syntax = \"proto3\";\nimport \"x.proto\";\n",
+			}},
 		}, connect.CodeInvalidArgument, "cycle detected in module dependencies:\n    acme/x\n -> acme/y\n -> acme/x"},
+		{"file imports itself", ca, nil, []content{x(map[string]string{"a.proto": "syntax = \"proto3\";\nimport \"a.proto\";\n"})}, connect.CodeInvalidArgument, "the upload does not compile: acme/x:a.proto:2:1:detected cyclic import while importing \"a.proto\""},
 		{"same module twice", ca, nil, []content{x(map[string]string{"a.proto": ok}), x(map[string]string{"b.proto": ok})}, connect.CodeInvalidArgument, "module acme/x appears twice in the upload"},
 		{"same path in two modules", ca, nil, []content{x(map[string]string{"a.proto": ok}), {owner: "acme", module: "y", files: map[string]string{"a.proto": ok}}}, connect.CodeInvalidArgument, "a.proto is contained in more than one uploaded module: acme/x and acme/y"},
 		{"unknown module", ca, nil, []content{{owner: "acme", module: "nope", files: map[string]string{"a.proto": ok}}}, connect.CodeNotFound, "module acme/nope not found"},
@@ -108,6 +118,20 @@ func TestHostileUploads(t *testing.T) {
 			wantCode(t, err, tc.code, tc.msg)
 		})
 	}
+
+	t.Run("file import cycle", func(t *testing.T) {
+		_, err := ca.push(ctx, nil,
+			x(map[string]string{"x.proto": "syntax = \"proto3\";\nimport \"yy.proto\";\n"}),
+			content{owner: "acme", module: "y", files: map[string]string{"yy.proto": "syntax = \"proto3\";\nimport \"x.proto\";\n"}},
+		)
+		wantCode(t, err, connect.CodeInvalidArgument, "")
+		// The compiler may enter the cycle from either file.
+		const prefix = "invalid_argument: the upload does not compile: "
+		if got := err.Error(); got != prefix+`acme/x:x.proto:2:1:detected cyclic import while importing "yy.proto"` &&
+			got != prefix+`acme/y:yy.proto:2:1:detected cyclic import while importing "x.proto"` {
+			t.Errorf("error %q does not name the import cycle", got)
+		}
+	})
 
 	t.Run("invalid UTF-8 path", func(t *testing.T) {
 		body := encodeUpload("acme", "x", "bad\xff.proto", []byte(ok))

@@ -77,7 +77,7 @@ type Config struct {
 	Limits   Limits
 	// Logger receives request logs (default: text to stderr).
 	Logger *slog.Logger
-	// Checker validates uploads (default: ScanChecker).
+	// Checker validates uploads (default: CompileChecker).
 	Checker Checker
 	// ShutdownTimeout bounds graceful shutdown (default 10s).
 	ShutdownTimeout time.Duration
@@ -132,7 +132,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	if s.checker == nil {
-		s.checker = ScanChecker{}
+		s.checker = CompileChecker{}
 	}
 	var tlsConfig *tls.Config
 	if cfg.TLSCertFile != "" {
