@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/protomod/protomod/internal/server"
-	"github.com/protomod/protomod/internal/uploadcheck"
 )
 
 func newServeCommand(e *env) *cobra.Command {
@@ -40,7 +39,6 @@ buf talks to a plain-HTTP registry when its config.yaml says so:
 				return fmt.Errorf("unknown --log-format %q: must be text or json", logFormat)
 			}
 			cfg.Logger = slog.New(handler)
-			cfg.Checker = uploadcheck.Checker{}
 			s, err := server.New(c.Context(), cfg)
 			if err != nil {
 				return err
