@@ -2,6 +2,7 @@ package goproxy
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/protomod/protomod/internal/gengo"
 )
@@ -25,6 +27,9 @@ func TestGoCommand(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("the go command is not on PATH")
+	}
+	if err := reachable("https://proxy.golang.org/google.golang.org/protobuf/@v/v1.36.12.info"); err != nil {
+		t.Skipf("proxy.golang.org is unreachable (%v); the end-to-end test needs it for google.golang.org/protobuf and connectrpc.com/connect", err)
 	}
 	plugins := catalog(t, connectGo(t))
 	reg := newWeatherRegistry(t)
@@ -53,7 +58,7 @@ func TestGoCommand(t *testing.T) {
 	env := append(os.Environ(),
 		"GOPROXY="+srv.URL+"/gen/go,https://proxy.golang.org",
 		"GONOSUMDB=example.test",
-		"GOFLAGS=-mod=mod",
+		"GOFLAGS=-mod=mod -modcacherw", // -modcacherw: t.TempDir can remove the module cache
 		"GOMODCACHE="+filepath.Join(tmp, "modcache"),
 		"GOPATH="+filepath.Join(tmp, "gopath"),
 		"GOPRIVATE=", "GONOPROXY=", "GOSUMDB=", "GOINSECURE=",
@@ -161,4 +166,23 @@ func mustEscape(t *testing.T, path, version string) (string, string) {
 		t.Fatal(err)
 	}
 	return p, v
+}
+
+// reachable checks that a URL answers 200 within a few seconds.
+func reachable(url string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	return nil
 }
