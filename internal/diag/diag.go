@@ -70,15 +70,17 @@ func New(list []Annotation) *Annotations {
 	return &Annotations{List: list}
 }
 
+// compare orders annotations as the reference CLI does: by file (no file
+// first), start, type and message, and only then by end.
 func compare(a, b Annotation) int {
 	return cmp.Or(
 		cmp.Compare(a.Path, b.Path),
 		cmp.Compare(a.StartLine, b.StartLine),
 		cmp.Compare(a.StartColumn, b.StartColumn),
-		cmp.Compare(a.EndLine, b.EndLine),
-		cmp.Compare(a.EndColumn, b.EndColumn),
 		cmp.Compare(a.Type, b.Type),
 		cmp.Compare(a.Message, b.Message),
+		cmp.Compare(a.EndLine, b.EndLine),
+		cmp.Compare(a.EndColumn, b.EndColumn),
 	)
 }
 
@@ -112,9 +114,10 @@ func Print(w io.Writer, e *Annotations, format string) error {
 		}
 	case "json":
 		for _, a := range e.List {
+			// Unknown positions print as 1, as in the reference CLI.
 			data, err := json.Marshal(jsonAnnotation{
-				Path: a.Path, StartLine: a.StartLine, StartColumn: a.StartColumn,
-				EndLine: a.EndLine, EndColumn: a.EndColumn, Type: a.Type, Message: a.Message,
+				Path: a.Path, StartLine: max(a.StartLine, 1), StartColumn: max(a.StartColumn, 1),
+				EndLine: max(a.EndLine, 1), EndColumn: max(a.EndColumn, 1), Type: a.Type, Message: a.Message,
 			})
 			if err != nil {
 				return err
@@ -170,7 +173,9 @@ type jsonAnnotation struct {
 }
 
 // printJUnit writes one test suite per file and one failing test case per
-// annotation.
+// annotation, without an XML declaration (as the reference CLI). A test
+// case is named after the type and the start: TYPE_line_column, TYPE_line
+// when the column is unknown, TYPE when both are.
 func printJUnit(w io.Writer, e *Annotations) error {
 	type failure struct {
 		Message string `xml:"message,attr"`
@@ -205,13 +210,17 @@ func printJUnit(w io.Writer, e *Annotations) error {
 		s := &out.Suites[i]
 		s.Tests++
 		s.Failures++
+		caseName := a.Type
+		switch {
+		case a.StartColumn > 0:
+			caseName += fmt.Sprintf("_%d_%d", max(a.StartLine, 1), a.StartColumn)
+		case a.StartLine > 0:
+			caseName += fmt.Sprintf("_%d", a.StartLine)
+		}
 		s.TestCases = append(s.TestCases, testcase{
-			Name:    fmt.Sprintf("%s_%d_%d", a.Type, max(a.StartLine, 1), max(a.StartColumn, 1)),
+			Name:    caseName,
 			Failure: failure{Message: a.String(), Type: a.Type},
 		})
-	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
 	}
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
