@@ -12,14 +12,13 @@ import (
 	"github.com/google/uuid"
 )
 
-// NewID returns a new dashless ID (a UUIDv7: 32 lowercase hex characters,
-// ordered by creation time).
+// NewID returns a new dashless ID: a random UUIDv4 as 32 lowercase hex
+// characters. IDs are random rather than time-ordered (UUIDv7) because
+// their first 12 characters name a commit in SDK versions and queries
+// (goproxy.md §10): they must differ between commits made in the same
+// millisecond. Creation order is kept by the store's own sequence columns.
 func NewID() string {
-	u, err := uuid.NewV7()
-	if err != nil {
-		// NewV7 fails only if the system's random source does.
-		u = uuid.New()
-	}
+	u := uuid.New()
 	return hex.EncodeToString(u[:])
 }
 
