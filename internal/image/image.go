@@ -82,6 +82,11 @@ func (f *File) Descriptor() (*descriptorpb.FileDescriptorProto, error) {
 // dependencies.
 type Image struct {
 	Files []*File
+
+	// resolve, when set, are the files custom options are resolved
+	// against in the JSON and text formats: the image before its imports
+	// were dropped, so that options defined in an import keep their names.
+	resolve []*File
 }
 
 // Assemble orders the files for the given targets as the reference CLI
@@ -127,7 +132,18 @@ func Assemble(targets []string, lookup func(path string) *File) (*Image, error) 
 
 // WithoutImports returns the image without its import files.
 func (img *Image) WithoutImports() *Image {
-	return &Image{Files: slices.DeleteFunc(slices.Clone(img.Files), func(f *File) bool { return f.IsImport })}
+	return &Image{
+		Files:   slices.DeleteFunc(slices.Clone(img.Files), func(f *File) bool { return f.IsImport }),
+		resolve: img.resolveFiles(),
+	}
+}
+
+// resolveFiles returns the files custom options are resolved against.
+func (img *Image) resolveFiles() []*File {
+	if img.resolve != nil {
+		return img.resolve
+	}
+	return img.Files
 }
 
 // extensionBytes encodes the ImageFileExtension message (field 8042's

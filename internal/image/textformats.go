@@ -89,12 +89,14 @@ var imageDescriptor = sync.OnceValues(func() (protoreflect.FileDescriptor, error
 	return protodesc.NewFile(file, protoregistry.GlobalFiles)
 })
 
-// resolver returns extension and message types for the image's own files,
-// so custom options print with their names.
+// resolver returns extension and message types for the image's files,
+// imports dropped by WithoutImports included, so custom options print with
+// their names.
 func (img *Image) resolver() (*dynamicpb.Types, error) {
 	files := new(protoregistry.Files)
-	byPath := make(map[string]*descriptorpb.FileDescriptorProto, len(img.Files))
-	for _, f := range img.Files {
+	all := img.resolveFiles()
+	byPath := make(map[string]*descriptorpb.FileDescriptorProto, len(all))
+	for _, f := range all {
 		fd, err := f.Descriptor()
 		if err != nil {
 			return nil, err
@@ -108,7 +110,7 @@ func (img *Image) resolver() (*dynamicpb.Types, error) {
 		}
 		fd := byPath[path]
 		if fd == nil {
-			// An excluded import: its types are simply unknown.
+			// Not in the image: its types are simply unknown.
 			return nil
 		}
 		for _, dep := range append(fd.GetDependency(), fd.GetOptionDependency()...) {
@@ -122,7 +124,7 @@ func (img *Image) resolver() (*dynamicpb.Types, error) {
 		}
 		return files.RegisterFile(d)
 	}
-	for _, f := range img.Files {
+	for _, f := range all {
 		if err := register(f.Path()); err != nil {
 			return nil, err
 		}
