@@ -358,3 +358,32 @@ func Verify(m *Module, want digest.Digest) error {
 	}
 	return &digest.MismatchError{ModuleKey: key, Expected: want, Actual: got}
 }
+
+// Remove deletes the entry for key, if any, under the entry's exclusive
+// lock. module.yaml goes first, so a concurrent reader sees either the
+// complete entry or none.
+func (c *Cache) Remove(key bufname.ModuleKey) error {
+	rel, err := keyPath(key)
+	if err != nil {
+		return err
+	}
+	l, err := lockFile(c.lockPath(rel), true)
+	if err != nil {
+		return fmt.Errorf("remove %s from the module cache: %w", key, err)
+	}
+	entry := c.entryDir(rel)
+	err = os.Remove(filepath.Join(entry, moduleYAMLName))
+	if errors.Is(err, fs.ErrNotExist) {
+		err = nil
+	}
+	if err == nil {
+		err = os.RemoveAll(entry)
+	}
+	if uerr := l.unlock(); err == nil {
+		err = uerr
+	}
+	if err != nil {
+		return fmt.Errorf("remove %s from the module cache: %w", key, err)
+	}
+	return nil
+}

@@ -81,6 +81,7 @@ func (e *env) resolveDeps(ctx context.Context, ws *workspace.Workspace) (*deps.S
 		OpenCache:   cache.Open,
 		Fetcher:     e.fetcher(),
 		OfflineFlag: e.offline,
+		Refetch:     e.refetch,
 	})
 }
 
@@ -153,6 +154,7 @@ explicitly, e.g. -o -#format=json. Without -o the image is only checked.`,
 	c.Flags().BoolVar(&excludeSourceInfo, "exclude-source-info", false, "leave out source code info")
 	c.Flags().BoolVar(&asFileDescriptorSet, "as-file-descriptor-set", false, "write a plain google.protobuf.FileDescriptorSet (no field 8042)")
 	c.Flags().StringVar(&e.errorFormat, "error-format", "text", "how to print compile errors: text, json, msvs, junit or github-actions")
+	c.Flags().BoolVar(&e.refetch, "refetch", false, "download again every cached module whose content does not match its buf.lock digest (the new download must match)")
 	return c
 }
 

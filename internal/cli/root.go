@@ -45,6 +45,7 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	offline        bool
+	refetch        bool
 	errorFormat    string
 	clientState
 }

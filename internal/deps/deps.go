@@ -79,6 +79,9 @@ type Options struct {
 	// Lock, if set, is used instead of reading the workspace's buf.lock
 	// (dep update checks a new lock file before writing it).
 	Lock *lock.File
+	// Refetch replaces cache entries whose content does not match its
+	// buf.lock digest with a fresh download, which must match.
+	Refetch bool
 }
 
 // Resolve loads buf.lock (if any) and every pinned module it needs, in
@@ -191,6 +194,14 @@ func load(ctx context.Context, c *cache.Cache, pins, pinned []lock.Dep, opts Opt
 		m, ok, err := c.Get(k)
 		if err != nil {
 			return nil, err
+		}
+		if ok && opts.Refetch && opts.Fetcher != nil && cache.Verify(m, pin.Digest) != nil {
+			// A damaged entry: download it again. The fetcher checks the
+			// new content against buf.lock before storing it.
+			if err := c.Remove(k); err != nil {
+				return nil, err
+			}
+			ok = false
 		}
 		if !ok {
 			missing = append(missing, pin)
