@@ -2,7 +2,6 @@ package image
 
 import (
 	"context"
-	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,8 +15,6 @@ import (
 	"github.com/protomod/protomod/internal/bufname"
 	"github.com/protomod/protomod/internal/compile"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files that protomod itself produces (the buf-made ones are never rewritten)")
 
 // testModule is a module directory under testdata.
 type testModule struct {
