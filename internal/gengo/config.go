@@ -73,26 +73,39 @@ type depConfig struct {
 // the built-in plugins merged with it. An empty path means the built-ins
 // only, with protoc-gen-connect-go looked up on PATH.
 func LoadConfig(path string) (*Catalog, error) {
-	if path == "" {
-		return NewCatalog(DefaultPlugins(""))
+	return LoadPlugins(path, "")
+}
+
+// LoadPlugins is LoadConfig with the built-in connectrpc/go plugin running
+// the executable connectGoPath (looked up on PATH when it has no '/'; the
+// default when empty). A path in the configuration file's connectrpc/go
+// entry wins over connectGoPath.
+func LoadPlugins(configPath, connectGoPath string) (*Catalog, error) {
+	if configPath == "" {
+		return NewCatalog(DefaultPlugins(connectGoPath))
 	}
-	data, err := os.ReadFile(path)
+	data, err := os.ReadFile(configPath)
 	if err != nil {
 		return nil, fmt.Errorf("read plugin configuration: %w", err)
 	}
-	return ParseConfig(data, path)
+	c, err := parseConfig(data, DefaultPlugins(connectGoPath))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", configPath, err)
+	}
+	return c, nil
 }
 
 // ParseConfig parses a plugin configuration; name is used in errors.
 func ParseConfig(data []byte, name string) (*Catalog, error) {
-	c, err := parseConfig(data)
+	c, err := parseConfig(data, DefaultPlugins(""))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return c, nil
 }
 
-func parseConfig(data []byte) (*Catalog, error) {
+// parseConfig merges the configuration into plugins, the built-ins.
+func parseConfig(data []byte, plugins []*Plugin) (*Catalog, error) {
 	var cfg configFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -102,7 +115,6 @@ func parseConfig(data []byte) (*Catalog, error) {
 	if cfg.Version != "v1" {
 		return nil, fmt.Errorf(`version must be "v1", got %q`, cfg.Version)
 	}
-	plugins := DefaultPlugins("")
 	builtin := len(plugins)
 	for i, pc := range cfg.Plugins {
 		owner, name, ok := strings.Cut(pc.Name, "/")

@@ -55,6 +55,49 @@ func TestParseConfig(t *testing.T) {
 	})
 }
 
+func TestLoadPluginsConnectPath(t *testing.T) {
+	dir := t.TempDir()
+	withPath := filepath.Join(dir, "with-path.yaml")
+	without := filepath.Join(dir, "without-path.yaml")
+	for name, content := range map[string]string{
+		withPath: "version: v1\nplugins:\n  - name: connectrpc/go\n    version: " + ConnectGoVersion + "\n    path: /from/config\n",
+		without:  "version: v1\nplugins:\n  - name: connectrpc/go\n    version: " + ConnectGoVersion + "\n    revision: 2\n",
+	} {
+		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		config, flag, want string
+	}{
+		{"", "", ConnectGoBinary},
+		{"", "/from/flag", "/from/flag"},
+		{without, "/from/flag", "/from/flag"},
+		{without, "", ConnectGoBinary},
+		{withPath, "/from/flag", "/from/config"},
+		{withPath, "", "/from/config"},
+	}
+	for _, tt := range tests {
+		c, err := LoadPlugins(tt.config, tt.flag)
+		if err != nil {
+			t.Fatalf("LoadPlugins(%q, %q): %v", tt.config, tt.flag, err)
+		}
+		if got := c.Plugin("connectrpc", "go", ConnectGoVersion).Exec.Path; got != tt.want {
+			t.Errorf("LoadPlugins(%q, %q): connect-go path = %q, want %q", filepath.Base(tt.config), tt.flag, got, tt.want)
+		}
+	}
+	if _, err := LoadPlugins(filepath.Join(dir, "nope.yaml"), "/from/flag"); err == nil || !strings.Contains(err.Error(), "read plugin configuration") {
+		t.Errorf("missing file: error = %v", err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("version: v2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPlugins(bad, ""); err == nil || !strings.HasPrefix(err.Error(), bad+": ") {
+		t.Errorf("bad file: error = %v, want it to start with the file name", err)
+	}
+}
+
 func TestParseConfigErrors(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("testdata", "config", "invalid.txt"))
 	if err != nil {
