@@ -91,31 +91,33 @@ func TestGoCommand(t *testing.T) {
 		return strings.TrimSpace(goCmd("list", "-m", "-f", "{{.Version}}", mod))
 	}
 
-	// @latest: every commit is listed and all SDK versions are
-	// pre-releases, so the go command takes the highest listed version, the
-	// newest commit (weather3); the @latest endpoint (the default label) is
-	// only asked when the list is empty.
+	// @latest: the list holds the default label's history up to its head
+	// (weather2), so the highest listed version, which the go command takes,
+	// is main's head, not the newer weather3 on beta.
 	goCmd("get", connectSDK+"@latest")
 	if got := run(); got != "OK 21.5 UNIT_CELSIUS sunny in Paris\n" {
 		t.Fatalf("consumer printed %q", got)
 	}
-	if got := version(connectSDK); got != "v1.21.1-20260304110000-0192abcdef01.1" {
+	if got := version(connectSDK); got != "v1.21.1-20260203100000-0190f00dbeef.1" {
 		t.Errorf("@latest resolved to %s", got)
 	}
-	if got := version(pbSDK); got != pb3 {
+	if got := version(pbSDK); got != pb2 {
 		t.Errorf("the connect SDK required protocolbuffers/go %s", got)
 	}
 	if got := version("example.test/gen/go/acme/units/protocolbuffers/go"); got != "v1.36.12-20260101120000-0190a1b2c3d4.1" {
 		t.Errorf("units SDK = %s", got)
 	}
 
-	// Pin by label: "main" is weather2.
-	goCmd("get", connectSDK+"@main")
-	if got := version(connectSDK); got != "v1.21.1-20260203100000-0190f00dbeef.1" {
-		t.Errorf("@main resolved to %s", got)
+	// Pin by label: "beta" is weather3, newer than main and not listed.
+	goCmd("get", connectSDK+"@beta")
+	if got := version(connectSDK); got != "v1.21.1-20260304110000-0192abcdef01.1" {
+		t.Errorf("@beta resolved to %s", got)
+	}
+	if got := version(pbSDK); got != pb3 {
+		t.Errorf("the connect SDK at beta required protocolbuffers/go %s", got)
 	}
 	if got := run(); got != "OK 21.5 UNIT_CELSIUS sunny in Paris\n" {
-		t.Errorf("consumer at @main printed %q", got)
+		t.Errorf("consumer at @beta printed %q", got)
 	}
 
 	// go.sum carries the hashes of the bytes the registry stored.
@@ -123,8 +125,6 @@ func TestGoCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// (protocolbuffers/go stays at weather3: go get does not downgrade an
-	// indirect requirement that is still satisfied.)
 	for _, m := range []struct{ path, version string }{{connectSDK, version(connectSDK)}, {pbSDK, version(pbSDK)}} {
 		escPath, escVer := mustEscape(t, m.path, m.version)
 		zipData, err := store.Get(context.Background(), key(escPath, escVer, "zip"))
@@ -144,9 +144,14 @@ func TestGoCommand(t *testing.T) {
 		}
 	}
 
-	// Every commit is listed.
-	if got := goCmd("list", "-m", "-versions", connectSDK); got != connectSDK+" v1.21.1-20260102093015-0190f00dcafe.1 v1.21.1-20260203100000-0190f00dbeef.1 v1.21.1-20260304110000-0192abcdef01.1\n" {
+	// The default label's history is listed; `go get -u` does not
+	// downgrade from beta's newer commit.
+	if got := goCmd("list", "-m", "-versions", connectSDK); got != connectSDK+" v1.21.1-20260102093015-0190f00dcafe.1 v1.21.1-20260203100000-0190f00dbeef.1\n" {
 		t.Errorf("go list -m -versions = %q", got)
+	}
+	goCmd("get", "-u", connectSDK)
+	if got := version(connectSDK); got != "v1.21.1-20260304110000-0192abcdef01.1" {
+		t.Errorf("go get -u moved beta's commit to %s", got)
 	}
 
 	// Pin by commit ID prefix: weather1.

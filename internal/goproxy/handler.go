@@ -327,29 +327,19 @@ func (h *Handler) commits(ctx context.Context, req *request) ([]gengo.Commit, er
 	return commits, nil
 }
 
-// serveList lists every commit's SDK version, for each plugin version
-// served at the path, at its current revision.
+// serveList lists the SDK versions of the commits the module's default
+// label has pointed to, for each plugin version served at the path, at its
+// current revision, up to the version of the label's current commit: the
+// go command takes the highest listed version as @latest, so @latest and
+// `go get -u` follow the default label. Commits elsewhere (other labels, or
+// ones the default label has left for an older commit) are not listed but
+// stay reachable by version, label and commit ID. Without a default label
+// the list is empty and the go command asks @latest, which answers 404.
 func (h *Handler) serveList(ctx context.Context, w http.ResponseWriter, req *request) error {
-	commits, err := h.commits(ctx, req)
+	versions, err := h.listed(ctx, req)
 	if err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	var versions []string
-	for _, c := range commits {
-		for _, p := range req.versions {
-			v, err := gengo.SDKVersion(p, c)
-			if err != nil {
-				h.log.Warn("goproxy: commit has no SDK version", "commit", c.String(), "error", err)
-				continue
-			}
-			if s := v.String(); !seen[s] {
-				seen[s] = true
-				versions = append(versions, s)
-			}
-		}
-	}
-	semver.Sort(versions)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	var b strings.Builder
@@ -361,13 +351,68 @@ func (h *Handler) serveList(ctx context.Context, w http.ResponseWriter, req *req
 	return err
 }
 
+func defaultLabel(m Module) string {
+	if m.DefaultLabel == "" {
+		return "main"
+	}
+	return m.DefaultLabel
+}
+
+// listed returns the versions @v/list shows, sorted.
+func (h *Handler) listed(ctx context.Context, req *request) ([]string, error) {
+	label := defaultLabel(req.module)
+	headID, err := h.registry.Label(ctx, req.module.ID, label)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up label %s of %s/%s: %w", label, req.owner, req.name, err)
+	}
+	history, err := h.registry.LabelHistory(ctx, req.module.ID, label)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("read the history of label %s of %s/%s: %w", label, req.owner, req.name, err)
+	}
+	onLabel := map[string]bool{headID: true}
+	for _, id := range history {
+		onLabel[id] = true
+	}
+	commits, err := h.commits(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(commits, func(c gengo.Commit) bool { return c.ID == headID })
+	if i < 0 {
+		return nil, fmt.Errorf("label %s of %s/%s points to commit %s, which is not among the module's commits", label, req.owner, req.name, headID)
+	}
+	top, err := gengo.SDKVersion(req.versions[len(req.versions)-1], commits[i])
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var versions []string
+	for _, c := range commits {
+		if !onLabel[c.ID] {
+			continue
+		}
+		for _, p := range req.versions {
+			v, err := gengo.SDKVersion(p, c)
+			if err != nil {
+				h.log.Warn("goproxy: commit has no SDK version", "commit", c.String(), "error", err)
+				continue
+			}
+			if s := v.String(); !seen[s] && semver.Compare(s, top.String()) <= 0 {
+				seen[s] = true
+				versions = append(versions, s)
+			}
+		}
+	}
+	semver.Sort(versions)
+	return versions, nil
+}
+
 // serveLatest answers @latest with the default label's commit.
 func (h *Handler) serveLatest(ctx context.Context, w http.ResponseWriter, req *request) error {
-	label := req.module.DefaultLabel
-	if label == "" {
-		label = "main"
-	}
-	c, err := h.resolveQuery(ctx, req, label)
+	c, err := h.resolveQuery(ctx, req, defaultLabel(req.module))
 	if err != nil {
 		return err
 	}

@@ -131,6 +131,69 @@ func TestList(t *testing.T) {
 	}
 }
 
+// TestListFollowsDefaultLabel: @v/list holds the default label's history
+// up to its current commit, so that the go command's @latest (the highest
+// listed version) is the default label's head.
+func TestListFollowsDefaultLabel(t *testing.T) {
+	const (
+		// weather4 is created in the same second as weather2 but sorts
+		// higher (its ID is greater).
+		weather4ID = "0190f00dffff7e8f9a0b1c2d3e4f5a6b"
+		pb4        = "v1.36.12-20260203100000-0190f00dffff.1"
+	)
+	tests := []struct {
+		name   string
+		change func(m *testModule)
+		want   []string
+	}{
+		{"main moved from weather1 to weather2", func(*testModule) {}, []string{pb1, pb2}},
+		{"main moved forward to beta's commit", func(m *testModule) { m.moveLabel("main", weather3ID) }, []string{pb1, pb2, pb3}},
+		{"main moved back to weather1", func(m *testModule) {
+			m.moveLabel("main", weather3ID)
+			m.moveLabel("main", weather1ID)
+		}, []string{pb1}},
+		{"a later commit of the same second", func(m *testModule) {
+			m.moveLabel("main", weather4ID)
+			m.moveLabel("main", weather2ID)
+		}, []string{pb1, pb2}},
+		{"default label beta", func(m *testModule) { m.DefaultLabel = "beta" }, []string{pb3}},
+		{"no default label", func(m *testModule) { m.DefaultLabel = "nope" }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg := newWeatherRegistry(t)
+			m := reg.modules["acme/weather"]
+			reg.addCommit(t, m, "weather", weather4ID, weather2Time, []string{unitsID})
+			tt.change(m)
+			h := newHandler(t, reg, NewMemStore(), catalog(t, ""))
+			base := sdkBase + "/protocolbuffers/go"
+			r := mustGet(t, h, base+"/@v/list")
+			if want := strings.Join(tt.want, "\n") + strings.Repeat("\n", min(len(tt.want), 1)); r.body != want {
+				t.Errorf("list = %q, want %q", r.body, want)
+			}
+			latest := get(t, h, base+"/@latest")
+			if len(tt.want) == 0 {
+				if latest.status != http.StatusNotFound || !strings.Contains(latest.body, `no label, commit ID or commit ID prefix "nope"`) {
+					t.Errorf("@latest = %d %q, want 404", latest.status, latest.body)
+				}
+				return
+			}
+			if latest.status != http.StatusOK {
+				t.Fatalf("@latest = %d %s", latest.status, latest.body)
+			}
+			if got := decodeInfo(t, latest.body).Version; got != tt.want[len(tt.want)-1] {
+				t.Errorf("@latest = %s, want the highest listed version %s", got, tt.want[len(tt.want)-1])
+			}
+			// Unlisted commits stay reachable.
+			for _, q := range []string{"beta", weather4ID[:16], weather1ID} {
+				if r := get(t, h, base+"/@v/"+q+".info"); r.status != http.StatusOK {
+					t.Errorf("%s.info = %d %s", q, r.status, r.body)
+				}
+			}
+		})
+	}
+}
+
 func TestQueries(t *testing.T) {
 	reg := newWeatherRegistry(t)
 	// A label that looks like a commit ID prefix wins over the prefix.

@@ -50,6 +50,10 @@ type Registry interface {
 	// Label returns the ID of the commit a label of the module points to,
 	// or ErrNotFound.
 	Label(ctx context.Context, moduleID, name string) (string, error)
+	// LabelHistory returns the IDs of the commits a label of the module
+	// has pointed to, in the order it moved (the current one last), or
+	// ErrNotFound. @v/list lists the default label's history.
+	LabelHistory(ctx context.Context, moduleID, name string) ([]string, error)
 	// Deps returns a commit's dependency closure: every commit reachable
 	// from it, one per module, with Owner and Module set.
 	Deps(ctx context.Context, commitID string) ([]gengo.Commit, error)

@@ -27,6 +27,7 @@ type testModule struct {
 	Module
 	readers map[string]bool // tokens that may read a private module
 	labels  map[string]string
+	history map[string][]string // label -> commits it pointed to, in order
 }
 
 type testCommit struct {
@@ -72,6 +73,7 @@ func (r *testRegistry) addModule(owner, name string, private bool) *testModule {
 		Module:  Module{ID: fmt.Sprintf("mod-%s-%s", owner, name), Owner: owner, Name: name, DefaultLabel: "main", Private: private},
 		readers: map[string]bool{},
 		labels:  map[string]string{},
+		history: map[string][]string{},
 	}
 	r.modules[owner+"/"+name] = m
 	return m
@@ -89,9 +91,15 @@ func (r *testRegistry) addCommit(t *testing.T, m *testModule, dir, id string, cr
 	}
 	r.commits[id] = c
 	for _, l := range labels {
-		m.labels[l] = id
+		m.moveLabel(l, id)
 	}
 	return c
+}
+
+// moveLabel points a label at a commit.
+func (m *testModule) moveLabel(label, id string) {
+	m.labels[label] = id
+	m.history[label] = append(m.history[label], id)
 }
 
 func readDir(t *testing.T, root string) map[string][]byte {
@@ -150,6 +158,18 @@ func (r *testRegistry) Label(_ context.Context, moduleID, name string) (string, 
 	return "", fmt.Errorf("label %s: %w", name, ErrNotFound)
 }
 
+func (r *testRegistry) LabelHistory(_ context.Context, moduleID, name string) ([]string, error) {
+	r.count("LabelHistory")
+	for _, m := range r.modules {
+		if m.ID == moduleID {
+			if h, ok := m.history[name]; ok {
+				return h, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("label %s: %w", name, ErrNotFound)
+}
+
 func (r *testRegistry) Deps(_ context.Context, commitID string) ([]gengo.Commit, error) {
 	r.count("Deps")
 	c, ok := r.commits[commitID]
@@ -173,7 +193,8 @@ func (r *testRegistry) Files(_ context.Context, commitID string) (map[string][]b
 }
 
 // The test modules: acme/units with one commit, acme/weather with three
-// (the second is "main", the third "beta"), and the private acme/secret.
+// (main moved from the first to the second; the third is "beta"), and the
+// private acme/secret.
 const (
 	unitsID    = "0190a1b2c3d47e8f9a0b1c2d3e4f5a6b"
 	weather1ID = "0190f00dcafe7e8f9a0b1c2d3e4f5a6b"
@@ -200,7 +221,7 @@ func newWeatherRegistry(t *testing.T) *testRegistry {
 	units := r.addModule("acme", "units", false)
 	r.addCommit(t, units, "units", unitsID, unitsTime, nil, "main")
 	weather := r.addModule("acme", "weather", false)
-	r.addCommit(t, weather, "weather", weather1ID, weather1Time, []string{unitsID})
+	r.addCommit(t, weather, "weather", weather1ID, weather1Time, []string{unitsID}, "main")
 	r.addCommit(t, weather, "weather", weather2ID, weather2Time, []string{unitsID}, "main")
 	r.addCommit(t, weather, "weather", weather3ID, weather3Time, []string{unitsID}, "beta")
 	secret := r.addModule("acme", "secret", true)
