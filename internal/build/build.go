@@ -51,19 +51,13 @@ type Target struct {
 }
 
 // Targets returns the files the input and the path filters select, sorted
-// by import path.
+// by import path. The filters are checked first, with the reference CLI's
+// rules and messages: no --path equal to the input or to a module
+// directory, no --exclude-path equal to the input or to a targeted module
+// directory, and no --exclude-path equal to or containing a --path.
 func Targets(ws *workspace.Workspace, paths, excludePaths []string) ([]Target, error) {
-	for _, p := range paths {
-		if p == ws.InputPath {
-			return nil, errors.New("given input is equal to a value of --path, this has no effect and is disallowed")
-		}
-	}
-	for _, p := range excludePaths {
-		for _, m := range ws.Modules {
-			if p == m.Path {
-				return nil, fmt.Errorf("module %q was specified with --exclude-path, this flag cannot be used to specify module directories", m.Path)
-			}
-		}
+	if err := checkFilters(ws, paths, excludePaths); err != nil {
+		return nil, err
 	}
 	var out []Target
 	for _, m := range ws.Targets {
@@ -83,6 +77,53 @@ func Targets(ws *workspace.Workspace, paths, excludePaths []string) ([]Target, e
 	}
 	slices.SortFunc(out, func(a, b Target) int { return strings.Compare(a.Path, b.Path) })
 	return out, nil
+}
+
+// checkFilters validates --path and --exclude-path (workspace-relative).
+func checkFilters(ws *workspace.Workspace, paths, excludePaths []string) error {
+	show := func(p string) string { return filepath.Clean(filepath.FromSlash(p)) }
+	for _, p := range paths {
+		p = path.Clean(p)
+		if p == ws.InputPath {
+			return errors.New("given input is equal to a value of --path, this has no effect and is disallowed")
+		}
+		for _, e := range excludePaths {
+			e = path.Clean(e)
+			if p == e {
+				return fmt.Errorf("cannot set the same path for both --path and --exclude-path: %q", show(p))
+			}
+			if under(p, []string{e}) {
+				return fmt.Errorf("excluded path %q contains targeted path %q, which means all paths in %q will be excluded", show(e), show(p), show(p))
+			}
+		}
+	}
+	for _, e := range excludePaths {
+		if path.Clean(e) == ws.InputPath {
+			return fmt.Errorf("given input %q is equal to a value of --exclude-path %q, this would exclude everything", show(ws.InputPath), show(e))
+		}
+	}
+	for _, m := range ws.Targets {
+		targeted := len(paths) == 0
+		for _, p := range paths {
+			p = path.Clean(p)
+			if p == m.Path {
+				return fmt.Errorf("module %q was specified with --path, specify this module path directly as an input", m.Path)
+			}
+			if m.Path == "." || strings.HasPrefix(p, m.Path+"/") {
+				targeted = true
+			}
+		}
+		if !targeted {
+			// --exclude-path does not apply to a module no --path reaches.
+			continue
+		}
+		for _, e := range excludePaths {
+			if path.Clean(e) == m.Path {
+				return fmt.Errorf("module %q was specified with --exclude-path, this flag cannot be used to specify module directories", m.Path)
+			}
+		}
+	}
+	return nil
 }
 
 // under reports whether p is one of dirs or lies below one of them.
