@@ -90,6 +90,8 @@ type Env struct {
 	Token string
 	// Vars are extra variables (NAME=value).
 	Vars []string
+	// Stdin is given to the next command run (then cleared).
+	Stdin string
 }
 
 // NewEnv returns a clean environment that talks plain HTTP to registries.
@@ -204,6 +206,8 @@ func (e *Env) run(bin, dir string, args []string) Result {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
 	cmd.Env = e.Environ()
+	cmd.Stdin = strings.NewReader(e.Stdin)
+	e.Stdin = ""
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

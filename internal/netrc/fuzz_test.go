@@ -41,7 +41,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		got := Parse(set.Bytes()).Machines()
-		want := append(without(before, name), Machine{Name: name, Login: "user", Password: "secret"})
+		want := withNew(without(before, name), Machine{Name: name, Login: "user", Password: "secret"})
 		if !equalMachines(got, want) {
 			t.Fatalf("Set on %q gave %q:\n%+v\nwant\n%+v", data, set.Bytes(), got, want)
 		}

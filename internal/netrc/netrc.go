@@ -134,7 +134,9 @@ func (f *File) Delete(name string) bool {
 //	  login <login>
 //	  password <password>
 //
-// Other entries are not touched.
+// When the file has a default entry, the new entry goes just before it
+// instead: "default" must come after every machine, and readers such as
+// the go command stop at it. Other entries are not touched.
 func (f *File) Set(name, login, password string) error {
 	for _, v := range []struct{ what, value string }{
 		{"machine name", name}, {"login", login}, {"password", password},
@@ -144,6 +146,24 @@ func (f *File) Set(name, login, password string) error {
 		}
 	}
 	f.Delete(name)
+	for _, e := range f.entries {
+		if !e.IsDefault {
+			continue
+		}
+		at := e.start
+		for at > 0 && (f.data[at-1] == ' ' || f.data[at-1] == '\t') {
+			at--
+		}
+		entry := fmt.Appendf(nil, "machine %s\n  login %s\n  password %s\n", name, login, password)
+		if at > 0 && f.data[at-1] != '\n' {
+			// default shares its line with earlier tokens: break the line.
+			entry = append([]byte{'\n'}, entry...)
+			at = e.start
+		}
+		f.data = slices.Concat(f.data[:at], entry, f.data[at:])
+		f.parse()
+		return nil
+	}
 	var b []byte
 	b = append(b, f.data...)
 	switch f.end {

@@ -103,8 +103,8 @@ func TestEditKeepsOtherEntries(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := Parse(f.Bytes()).Machines()
-			if len(got) == 0 || !equalMachines(got[:len(got)-1], want) {
-				t.Errorf("after Set: %+v\nwant %+v then the new entry", got, want)
+			if want := withNew(want, Machine{Name: tc.machine, Login: "u", Password: "p"}); !equalMachines(got, want) {
+				t.Errorf("after Set: %+v\nwant %+v", got, want)
 			}
 		})
 	}
@@ -347,4 +347,15 @@ func mode(t *testing.T, path string) os.FileMode {
 		t.Fatal(err)
 	}
 	return fi.Mode().Perm()
+}
+
+// withNew is ms with m added where Set puts it: before the first default
+// entry, or at the end.
+func withNew(ms []Machine, m Machine) []Machine {
+	for i, x := range ms {
+		if x.IsDefault {
+			return append(append(append([]Machine{}, ms[:i]...), m), ms[i:]...)
+		}
+	}
+	return append(append([]Machine{}, ms...), m)
 }
