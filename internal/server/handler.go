@@ -20,7 +20,8 @@ import (
 )
 
 // Handler returns the server's HTTP handler: the Connect services,
-// /healthz, request logging and the upload size guard.
+// /healthz, the Go SDK proxy under /gen/go/, request logging and the upload
+// size guard.
 func (s *Server) Handler() http.Handler {
 	opts := []connect.HandlerOption{
 		connect.WithInterceptors(s.authInterceptor()),
@@ -47,7 +48,18 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle(ownerv1connect.NewOwnerServiceHandler(&ownerService{s: s}, opts...))
 	mux.Handle(registryv1alpha1connect.NewAuthnServiceHandler(&authnService{s: s}, opts...))
 	mux.HandleFunc("GET /healthz", s.healthz)
-	return s.logRequests(s.limitBody(mux))
+	sdk := s.sdk
+	if sdk == nil {
+		sdk = sdkOff("Go SDKs are turned off on this registry")
+	}
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isSDKPath(r.URL.Path) {
+			sdk.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	return s.logRequests(s.limitBody(root))
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
@@ -171,6 +183,10 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			level = slog.LevelError
 		case "unavailable":
 			level = slog.LevelWarn
+		case "":
+			if status >= 500 {
+				level = slog.LevelError
+			}
 		}
 		s.log.LogAttrs(r.Context(), level, "request", attrs...)
 	})

@@ -84,6 +84,8 @@ type Config struct {
 	// Store, if set, is used instead of opening DataDir; Close does not
 	// close it.
 	Store store.Store
+	// SDK configures the Go module proxy for generated SDKs at /gen/go/.
+	SDK SDKConfig
 }
 
 // DefaultDataDir returns $XDG_DATA_HOME/protomod (on Linux, default
@@ -107,6 +109,8 @@ type Server struct {
 	limits    Limits
 	checker   Checker
 	scheme    string
+	sdk       http.Handler // the /gen/go/ handler
+	sdkHost   string       // the host of SDK module paths; empty when off
 }
 
 // New opens the store and listens on cfg.Addr. Call Run to serve, or Close
@@ -143,10 +147,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		s.scheme = "https"
 	}
+	dir := cfg.DataDir
 	if cfg.Store != nil {
 		s.store = cfg.Store
 	} else {
-		dir := cfg.DataDir
 		if dir == "" {
 			dir = DefaultDataDir()
 		}
@@ -168,6 +172,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.listener = ln
 	if s.cfg.PublicHost == "" {
 		s.cfg.PublicHost = ln.Addr().String()
+	}
+	if s.sdk, err = s.newSDKHandler(dir); err != nil {
+		_ = ln.Close()
+		s.closeStore()
+		return nil, fmt.Errorf("serve: Go SDKs: %w", err)
 	}
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
@@ -204,6 +213,9 @@ func (s *Server) Store() store.Store { return s.store }
 // closes the store.
 func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("serving registry", "addr", s.Addr(), "url", s.URL(), "public_host", s.cfg.PublicHost)
+	if s.sdkHost != "" {
+		s.log.Info("serving Go SDKs", "goproxy", s.URL()+SDKPrefix, "module_paths", s.sdkHost+SDKPrefix+"/<owner>/<module>/<plugin owner>/<plugin>")
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.listener) }()
 	var err error
