@@ -4,15 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/protomod/protomod/internal/gengo"
 	"github.com/protomod/protomod/internal/server"
 )
 
 func newServeCommand(e *env) *cobra.Command {
 	var cfg server.Config
-	var logFormat string
+	var logFormat, pluginsConfig, connectGo string
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a schema registry that speaks the Buf Schema Registry module API",
@@ -26,7 +28,22 @@ data directory directly, even while the server runs.
 buf talks to a plain-HTTP registry when its config.yaml says so:
   $BUF_CONFIG_DIR/config.yaml:  version: v1
                                 tls:
-                                  use: false`,
+                                  use: false
+
+Generated Go SDKs: the server is also a Go module proxy under /gen/go/. It
+generates each module commit's SDK on the first go get, keeps it under
+<data-dir>/sdk and serves the same bytes from then on:
+  export GOPROXY=http://<addr>/gen/go,https://proxy.golang.org
+  export GONOSUMDB=<sdk host>
+  go get <sdk host>/gen/go/<owner>/<module>/connectrpc/go@latest
+SDK module paths start with --sdk-host, by default the --public-host without
+its port (Go module paths cannot contain a port): --public-host
+registry.example.com:8443 serves registry.example.com/gen/go/... Set
+--sdk-host when that host is not a valid module path host (localhost, IPv6
+addresses); without it the SDK proxy is off. Plugins: protocolbuffers/go
+(built in) and connectrpc/go (protoc-gen-connect-go v1.21.1 from PATH or
+--connect-go); more in --plugins-config. Private modules need a token in
+.netrc and HTTPS. See docs/goproxy.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
 			var handler slog.Handler
@@ -39,6 +56,13 @@ buf talks to a plain-HTTP registry when its config.yaml says so:
 				return fmt.Errorf("unknown --log-format %q: must be text or json", logFormat)
 			}
 			cfg.Logger = slog.New(handler)
+			if !cfg.SDK.Off {
+				plugins, err := gengo.LoadPlugins(pluginsConfig, connectGo)
+				if err != nil {
+					return fmt.Errorf("--plugins-config: %w", err)
+				}
+				cfg.SDK.Plugins = plugins
+			}
 			s, err := server.New(c.Context(), cfg)
 			if err != nil {
 				return err
@@ -54,6 +78,12 @@ buf talks to a plain-HTTP registry when its config.yaml says so:
 	f.StringVar(&cfg.PublicHost, "public-host", "", "the registry name clients use, host[:port] (default: the listening address)")
 	f.StringVar(&cfg.AddrFile, "addr-file", "", "write the bound host:port to this file once listening")
 	f.StringVar(&logFormat, "log-format", "text", "request log format: text or json")
+	f.StringVar(&cfg.SDK.Host, "sdk-host", "", "the host that starts Go SDK module paths, without a port (default: --public-host without its port)")
+	f.StringVar(&pluginsConfig, "plugins-config", "", "YAML file that configures Go SDK plugins (see docs/goproxy.md)")
+	f.StringVar(&connectGo, "connect-go", "", "the protoc-gen-connect-go "+gengo.ConnectGoVersion+" executable for connectrpc/go SDKs (default: found on PATH)")
+	f.DurationVar(&cfg.SDK.BuildTimeout, "sdk-build-timeout", 15*time.Minute, "time limit of one Go SDK generation")
+	f.IntVar(&cfg.SDK.MaxConcurrentBuilds, "sdk-max-builds", 1, "how many Go SDKs may be generated at the same time")
+	f.BoolVar(&cfg.SDK.Off, "no-sdk", false, "do not serve generated Go SDKs under /gen/go/")
 	c.AddCommand(newServeUserCommand(e), newServeOrgCommand(e), newServeTokenCommand(e), newServeFsckCommand(e))
 	return c
 }
