@@ -240,13 +240,31 @@ type Server struct {
 // answers /healthz. It is stopped (SIGTERM) when the test ends.
 func StartServer(t testing.TB) *Server {
 	t.Helper()
+	return StartServerWith(t, ServerOptions{})
+}
+
+// ServerOptions configure StartServerWith.
+type ServerOptions struct {
+	// DataDir is the --data-dir; empty means a new temporary directory.
+	// Give an earlier server's DataDir (after its Stop) to restart it.
+	DataDir string
+	// Args are more arguments of protomod serve, e.g. "--plugins-config", FILE.
+	Args []string
+}
+
+// StartServerWith is StartServer with options.
+func StartServerWith(t testing.TB, opts ServerOptions) *Server {
+	t.Helper()
 	root := t.TempDir()
 	s := &Server{
 		t:       t,
-		DataDir: filepath.Join(root, "data"),
+		DataDir: opts.DataDir,
 		LogPath: filepath.Join(root, "server.log"),
 		env:     NewEnv(t),
 		done:    make(chan struct{}),
+	}
+	if s.DataDir == "" {
+		s.DataDir = filepath.Join(root, "data")
 	}
 	addrFile := filepath.Join(root, "addr")
 	logFile, err := os.Create(s.LogPath)
@@ -254,7 +272,8 @@ func StartServer(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	s.cmd = exec.Command(Binary(t), "serve", "--data-dir", s.DataDir, "--addr", "127.0.0.1:0", "--addr-file", addrFile)
+	args := append([]string{"serve", "--data-dir", s.DataDir, "--addr", "127.0.0.1:0", "--addr-file", addrFile}, opts.Args...)
+	s.cmd = exec.Command(Binary(t), args...)
 	s.cmd.Env = s.env.Environ()
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {
