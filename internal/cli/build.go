@@ -2,12 +2,15 @@ package cli
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -115,9 +118,15 @@ explicitly, e.g. -o -#format=json. Without -o the image is only checked.`,
 			if err := diag.CheckFormat(e.errorFormat); err != nil {
 				return err
 			}
-			path, format, err := image.ParseOutput(output)
+			// .bin.gz and .json.gz (deprecated in the reference CLI) are
+			// the plain formats, gzipped.
+			gzipped := strings.HasSuffix(output, ".bin.gz") || strings.HasSuffix(output, ".json.gz")
+			path, format, err := image.ParseOutput(strings.TrimSuffix(output, ".gz"))
 			if err != nil {
 				return err
+			}
+			if gzipped {
+				path += ".gz"
 			}
 			ws, paths, excludes, err := in.openWorkspace(args)
 			if err != nil {
@@ -145,7 +154,7 @@ explicitly, e.g. -o -#format=json. Without -o the image is only checked.`,
 			if excludeImports {
 				img = img.WithoutImports()
 			}
-			return e.writeImage(img, path, format, asFileDescriptorSet)
+			return e.writeImage(img, path, format, asFileDescriptorSet, gzipped)
 		},
 	}
 	in.register(c)
@@ -160,19 +169,28 @@ explicitly, e.g. -o -#format=json. Without -o the image is only checked.`,
 
 // writeImage encodes the image and writes it to path ("-" for stdout),
 // atomically for files.
-func (e *env) writeImage(img *image.Image, path string, format image.Format, asFDS bool) error {
+func (e *env) writeImage(img *image.Image, path string, format image.Format, asFDS, gzipped bool) error {
+	if path == "-" && format == image.FormatBinary && !gzipped {
+		return img.WriteBinary(e.stdout, asFDS)
+	}
 	var buf bytes.Buffer
+	var w io.Writer = &buf
+	var zw *gzip.Writer
+	if gzipped {
+		zw = gzip.NewWriter(&buf)
+		w = zw
+	}
 	var err error
 	switch format {
 	case image.FormatJSON:
-		err = img.WriteJSON(&buf, asFDS)
+		err = img.WriteJSON(w, asFDS)
 	case image.FormatText:
-		err = img.WriteText(&buf, asFDS)
+		err = img.WriteText(w, asFDS)
 	default:
-		if path == "-" {
-			return img.WriteBinary(e.stdout, asFDS)
-		}
-		err = img.WriteBinary(&buf, asFDS)
+		err = img.WriteBinary(w, asFDS)
+	}
+	if err == nil && zw != nil {
+		err = zw.Close()
 	}
 	if err != nil {
 		return err

@@ -48,6 +48,8 @@ func ParseOutput(output string) (path string, format Format, err error) {
 		return path, FormatJSON, nil
 	case strings.HasSuffix(path, ".txtpb"):
 		return path, FormatText, nil
+	case strings.HasSuffix(path, ".yaml"), strings.HasSuffix(path, ".yml"):
+		return "", "", fmt.Errorf("invalid output %q: protomod does not write YAML images; use .json (the same field names) or .txtpb", output)
 	}
 	return "", "", fmt.Errorf("invalid output %q: cannot tell the format from the extension; use .binpb, .json or .txtpb, or add #format=binpb|json|txtpb", output)
 }
