@@ -214,9 +214,10 @@ type compiler struct {
 	ext         *extensionResolver
 }
 
-// chunks splits the sorted targets into groups of about size files,
-// cutting only between directories so that a package stays in one group.
-// size <= 0 means one group.
+// chunks splits the sorted targets into groups of about size files. It cuts
+// only between different API roots (see apiRoot), so that the packages of
+// one API version, which import each other heavily, stay in one group and
+// are not compiled again as imports of the next. size <= 0 means one group.
 func chunks(targets []string, size int) [][]string {
 	targets = slices.Clone(targets)
 	slices.Sort(targets)
@@ -230,12 +231,38 @@ func chunks(targets []string, size int) [][]string {
 			out = append(out, targets[start:])
 			break
 		}
-		if i-start >= size && path.Dir(targets[i]) != path.Dir(targets[i-1]) {
+		if i-start >= size && apiRoot(targets[i]) != apiRoot(targets[i-1]) {
 			out = append(out, targets[start:i])
 			start = i
 		}
 	}
 	return out
+}
+
+// apiRoot returns the part of a file's path up to its first version
+// directory (google/ads/googleads/v22 for
+// google/ads/googleads/v22/services/x.proto), or its directory when the
+// path has no version component.
+func apiRoot(p string) string {
+	dir := path.Dir(p)
+	for i := 0; i < len(dir); {
+		j := strings.IndexByte(dir[i:], '/')
+		end := len(dir)
+		if j >= 0 {
+			end = i + j
+		}
+		if isVersion(dir[i:end]) {
+			return dir[:end]
+		}
+		i = end + 1
+	}
+	return dir
+}
+
+// isVersion reports whether a path element looks like an API version:
+// v1, v2beta1, v1p1alpha...
+func isVersion(e string) bool {
+	return len(e) >= 2 && e[0] == 'v' && e[1] >= '0' && e[1] <= '9'
 }
 
 // compileChunk compiles one group of targets with a fresh compiler session,
