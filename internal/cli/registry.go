@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/protomod/protomod/internal/clientconfig"
@@ -12,6 +13,9 @@ import (
 // from the CLI config (tls.use, protomod.yaml) and the credentials
 // (BUF_TOKEN, .netrc).
 func (e *env) registryClient() (*registry.Client, error) {
+	if e.offline {
+		return nil, errors.New("this command needs the registry and cannot run with --offline")
+	}
 	e.clientOnce.Do(func() {
 		cfg, err := clientconfig.Load()
 		if err != nil {
