@@ -23,7 +23,7 @@ if [ -d "$ws_name" ]; then
   ws=$(cd "$ws_name" && pwd)
 else
   [ -f "$corpora" ] || { echo "no workspace $ws_name and no corpora at $corpora" >&2; exit 1; }
-  tar --zstd -xf "$corpora" -C "$work" "$ws_name"
+  tar --zstd -xf "$corpora" -C "$work"   # whole archive: the workspaces share files through hard links
   ws="$work/$ws_name"
 fi
 
