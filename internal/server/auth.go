@@ -44,7 +44,16 @@ func (s *Server) authInterceptor() connect.UnaryInterceptorFunc {
 			}()
 			if ri != nil {
 				code := "ok"
-				if err != nil {
+				switch {
+				case err == nil:
+				case ctx.Err() != nil && connect.CodeOf(err) == connect.CodeUnknown:
+					// The client went away (or its deadline passed): not a
+					// server fault.
+					code = connect.CodeOf(connect.NewError(connect.CodeCanceled, ctx.Err())).String()
+					if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+						code = connect.CodeDeadlineExceeded.String()
+					}
+				default:
 					code = connect.CodeOf(err).String()
 				}
 				ri.mu.Lock()
