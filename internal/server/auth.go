@@ -49,7 +49,7 @@ func (s *Server) authInterceptor() connect.UnaryInterceptorFunc {
 				case ctx.Err() != nil && connect.CodeOf(err) == connect.CodeUnknown:
 					// The client went away (or its deadline passed): not a
 					// server fault.
-					code = connect.CodeOf(connect.NewError(connect.CodeCanceled, ctx.Err())).String()
+					code = connect.CodeCanceled.String()
 					if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 						code = connect.CodeDeadlineExceeded.String()
 					}
