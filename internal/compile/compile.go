@@ -30,6 +30,7 @@ import (
 	"github.com/bufbuild/protocompile/experimental/source/length"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/protomod/protomod/internal/bufname"
@@ -85,8 +86,9 @@ type File struct {
 	// UnusedDependency are indexes of imports nothing in the file uses.
 	UnusedDependency []int32
 
-	name string   // import path, kept when Proto is released
-	deps []string // dependency then option_dependency entries
+	custom []protoreflect.Message // options messages with custom options still unparsed
+	name   string                 // import path, kept when Proto is released
+	deps   []string               // dependency then option_dependency entries
 }
 
 func (f *File) path() string { return f.name }
@@ -334,10 +336,12 @@ func (c *compiler) compileChunk(ctx context.Context, targets []string) ([]diag.A
 			if err != nil {
 				return fmt.Errorf("%s: %w", f.Path(), err)
 			}
-			if err := parseStandardOptions(proto); err != nil {
+			custom, err := parseStandardOptions(proto)
+			if err != nil {
 				return err
 			}
 			files[i] = &File{
+				custom:              custom,
 				name:                f.Path(),
 				Proto:               proto,
 				Module:              c.resolver.byPath[f.Path()],
@@ -354,7 +358,8 @@ func (c *compiler) compileChunk(ctx context.Context, targets []string) ([]diag.A
 				return fmt.Errorf("%s: %w", f.Path(), err)
 			}
 			bares[i] = proto
-			return parseStandardOptions(proto)
+			_, err = parseStandardOptions(proto)
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -377,9 +382,10 @@ func (c *compiler) compileChunk(ctx context.Context, targets []string) ([]diag.A
 	g.SetLimit(c.parallelism)
 	for _, f := range files {
 		g.Go(func() error {
-			if err := c.ext.parseCustomOptions(f.Proto); err != nil {
+			if err := c.ext.parseCustomOptions(f.custom); err != nil {
 				return fmt.Errorf("%s: options: %w", f.Proto.GetName(), err)
 			}
+			f.custom = nil
 			f.deps = append(slices.Clip(f.Proto.GetDependency()), f.Proto.GetOptionDependency()...)
 			if c.opts.Emit != nil {
 				return c.opts.Emit(f)

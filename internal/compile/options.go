@@ -20,9 +20,12 @@ import (
 // as extensions resolved against the compiled files.
 
 // parseStandardOptions parses the standard fields of every options message
-// of fd; custom options stay unknown bytes for parseCustomOptions.
-func parseStandardOptions(fd *descriptorpb.FileDescriptorProto) error {
-	return walkOptions(fd, func(m protoreflect.Message) error {
+// of fd and returns the messages that still hold unknown bytes (custom
+// options, possibly nested in standard fields such as features), for
+// parseCustomOptions.
+func parseStandardOptions(fd *descriptorpb.FileDescriptorProto) ([]protoreflect.Message, error) {
+	var custom []protoreflect.Message
+	err := walkOptions(fd, func(m protoreflect.Message) error {
 		raw := m.GetUnknown()
 		if len(raw) == 0 {
 			return nil
@@ -31,19 +34,23 @@ func parseStandardOptions(fd *descriptorpb.FileDescriptorProto) error {
 		if err := (proto.UnmarshalOptions{Merge: true, AllowPartial: true, Resolver: emptyResolver{}}).Unmarshal(raw, m.Interface()); err != nil {
 			return fmt.Errorf("%s: options: %w", fd.GetName(), err)
 		}
+		if hasUnknown(m) {
+			custom = append(custom, m)
+		}
 		return nil
 	})
+	return custom, err
 }
 
 // parseCustomOptions resolves the custom options left as unknown bytes in
-// fd's options messages.
-func (r *extensionResolver) parseCustomOptions(fd *descriptorpb.FileDescriptorProto) error {
-	return walkOptions(fd, func(m protoreflect.Message) error {
-		if !hasUnknown(m) {
-			return nil
+// the given options messages.
+func (r *extensionResolver) parseCustomOptions(custom []protoreflect.Message) error {
+	for _, m := range custom {
+		if err := reparse(m, r); err != nil {
+			return err
 		}
-		return reparse(m, r)
-	})
+	}
+	return nil
 }
 
 func hasUnknown(m protoreflect.Message) bool {
