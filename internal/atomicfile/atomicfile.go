@@ -4,7 +4,9 @@
 package atomicfile
 
 import (
+	"bufio"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -21,10 +23,23 @@ type Options struct {
 	// (default "." + base name + ".tmp"). The reference CLI uses
 	// ".tmpbuf.lock" for buf.lock.
 	TempPrefix string
+	// NoSync skips flushing the data to stable storage before the rename:
+	// readers still never see a partial file, but after a system crash
+	// the file may be empty. For outputs that are cheap to produce again.
+	NoSync bool
 }
 
 // Write atomically replaces path with data.
-func Write(path string, data []byte, opts Options) (err error) {
+func Write(path string, data []byte, opts Options) error {
+	return WriteFunc(path, opts, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteFunc atomically replaces path with what write writes. If write
+// fails, path is left as it was.
+func WriteFunc(path string, opts Options, write func(io.Writer) error) (err error) {
 	mode := opts.Mode
 	if mode == 0 {
 		mode = 0o600
@@ -55,14 +70,20 @@ func Write(path string, data []byte, opts Options) (err error) {
 			_ = os.Remove(tmp)
 		}
 	}()
-	if _, err = f.Write(data); err != nil {
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err = write(bw); err != nil {
+		return err
+	}
+	if err = bw.Flush(); err != nil {
 		return err
 	}
 	if err = f.Chmod(mode); err != nil {
 		return err
 	}
-	if err = f.Sync(); err != nil {
-		return err
+	if !opts.NoSync {
+		if err = f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err = f.Close(); err != nil {
 		return err

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -170,36 +169,31 @@ explicitly, e.g. -o -#format=json. Without -o the image is only checked.`,
 // writeImage encodes the image and writes it to path ("-" for stdout),
 // atomically for files.
 func (e *env) writeImage(img *image.Image, path string, format image.Format, asFDS, gzipped bool) error {
-	if path == "-" && format == image.FormatBinary && !gzipped {
-		return img.WriteBinary(e.stdout, asFDS)
-	}
-	var buf bytes.Buffer
-	var w io.Writer = &buf
-	var zw *gzip.Writer
-	if gzipped {
-		zw = gzip.NewWriter(&buf)
-		w = zw
-	}
-	var err error
-	switch format {
-	case image.FormatJSON:
-		err = img.WriteJSON(w, asFDS)
-	case image.FormatText:
-		err = img.WriteText(w, asFDS)
-	default:
-		err = img.WriteBinary(w, asFDS)
-	}
-	if err == nil && zw != nil {
-		err = zw.Close()
-	}
-	if err != nil {
+	encode := func(w io.Writer) error {
+		var zw *gzip.Writer
+		if gzipped {
+			zw = gzip.NewWriter(w)
+			w = zw
+		}
+		var err error
+		switch format {
+		case image.FormatJSON:
+			err = img.WriteJSON(w, asFDS)
+		case image.FormatText:
+			err = img.WriteText(w, asFDS)
+		default:
+			err = img.WriteBinary(w, asFDS)
+		}
+		if err == nil && zw != nil {
+			err = zw.Close()
+		}
 		return err
 	}
 	if path == "-" {
-		_, err = e.stdout.Write(buf.Bytes())
-		return err
+		return encode(e.stdout)
 	}
-	if err := atomicfile.Write(path, buf.Bytes(), atomicfile.Options{Mode: 0o644}); err != nil {
+	// The image is cheap to build again: no fsync, but never a partial file.
+	if err := atomicfile.WriteFunc(path, atomicfile.Options{Mode: 0o644, NoSync: true}, encode); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
