@@ -233,13 +233,18 @@ func chunkSize(targets int) int {
 	if v, err := strconv.Atoi(os.Getenv("PROTOMOD_CHUNK_SIZE")); err == nil {
 		return v
 	}
-	if targets < 2*defaultChunkSize {
+	if targets < chunkThreshold {
 		return 0
 	}
 	return defaultChunkSize
 }
 
-const defaultChunkSize = 1000
+// Builds of chunkThreshold files or more are compiled in chunks of about
+// defaultChunkSize files (docs/benchmarks.md).
+const (
+	chunkThreshold   = 2000
+	defaultChunkSize = 1500
+)
 
 // displayPrefix is what goes before a module-relative path in messages: the
 // module directory relative to displayDir (or to the workspace root).

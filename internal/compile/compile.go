@@ -62,7 +62,7 @@ type Options struct {
 	Targets []string
 	// SourceInfo includes source code info in the descriptors.
 	SourceInfo bool
-	// Parallelism caps the worker count (0 = GOMAXPROCS).
+	// Parallelism caps the worker count (0 = twice GOMAXPROCS).
 	Parallelism int
 	// ChunkSize > 0 compiles the targets in groups of about this many
 	// files, each with a fresh compiler session that is released before
@@ -180,7 +180,9 @@ func Compile(ctx context.Context, resolver *Resolver, opts Options) (*Result, er
 	}
 	parallelism := opts.Parallelism
 	if parallelism <= 0 {
-		parallelism = runtime.GOMAXPROCS(0)
+		// Twice the CPUs: a compile task often waits for another (an
+		// import being compiled), and the spare tasks keep every core busy.
+		parallelism = 2 * runtime.GOMAXPROCS(0)
 	}
 	c := &compiler{
 		resolver:    resolver,
