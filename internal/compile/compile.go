@@ -55,6 +55,19 @@ type Module struct {
 	DisplayPrefix string
 }
 
+// InMemory returns a module whose files are the given contents (keyed by
+// import path); its Paths are the .proto files among them, sorted.
+func InMemory(contents map[string][]byte) *Module {
+	m := &Module{Contents: contents}
+	for p := range contents {
+		if strings.HasSuffix(p, ".proto") {
+			m.Paths = append(m.Paths, p)
+		}
+	}
+	slices.Sort(m.Paths)
+	return m
+}
+
 // Options control a compilation.
 type Options struct {
 	// Targets are the import paths to compile; their imports are compiled

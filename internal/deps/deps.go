@@ -51,20 +51,12 @@ type Module struct {
 // CompileModule returns the module as compiler input.
 func (m *Module) CompileModule() *compile.Module {
 	contents := make(map[string][]byte, len(m.Cached.Files))
-	var paths []string
 	for _, f := range m.Cached.Files {
 		contents[f.Path] = f.Content
-		if strings.HasSuffix(f.Path, ".proto") {
-			paths = append(paths, f.Path)
-		}
 	}
-	slices.Sort(paths)
-	return &compile.Module{
-		Name:     m.Pin.Name,
-		CommitID: m.Pin.Commit,
-		Contents: contents,
-		Paths:    paths,
-	}
+	cm := compile.InMemory(contents)
+	cm.Name, cm.CommitID = m.Pin.Name, m.Pin.Commit
+	return cm
 }
 
 // Options tune Resolve.

@@ -104,12 +104,9 @@ func buildRequest(ctx context.Context, req Request) (*pluginpb.CodeGeneratorRequ
 	modules := make([]*compile.Module, len(sources))
 	bySource := map[*compile.Module]Source{}
 	for i, s := range sources {
-		m := &compile.Module{
-			Name:     bufname.FullName{Registry: req.Host, Owner: s.Owner, Name: s.Module},
-			CommitID: s.ID,
-			Contents: s.Files,
-			Paths:    protoPaths(s.Files),
-		}
+		m := compile.InMemory(s.Files)
+		m.Name = bufname.FullName{Registry: req.Host, Owner: s.Owner, Name: s.Module}
+		m.CommitID = s.ID
 		modules[i] = m
 		bySource[m] = s
 	}
@@ -170,18 +167,6 @@ func checkGoImportPath(goPackage string) error {
 		return fmt.Errorf("the directory cannot be a Go package: %w", err)
 	}
 	return nil
-}
-
-// protoPaths returns the .proto files among files, sorted.
-func protoPaths(files map[string][]byte) []string {
-	var out []string
-	for p := range files {
-		if strings.HasSuffix(p, ".proto") {
-			out = append(out, p)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // stripSourceRetention clears every option whose field is declared with

@@ -26,21 +26,19 @@ func (CompileChecker) Check(ctx context.Context, uploaded []CheckModule, deps []
 	var targets []string
 	owner := make(map[string]string) // uploaded path -> module name
 	add := func(m CheckModule, target bool) {
-		cm := &compile.Module{Contents: make(map[string][]byte, len(m.Files))}
+		contents := make(map[string][]byte, len(m.Files))
 		for _, f := range m.Files {
-			if !strings.HasSuffix(f.Path, ".proto") {
-				continue
-			}
-			cm.Contents[f.Path] = f.Content
-			cm.Paths = append(cm.Paths, f.Path)
-			if target {
-				if _, dup := owner[f.Path]; !dup {
-					owner[f.Path] = m.Name
-					targets = append(targets, f.Path)
+			contents[f.Path] = f.Content
+		}
+		cm := compile.InMemory(contents)
+		if target {
+			for _, p := range cm.Paths {
+				if _, dup := owner[p]; !dup {
+					owner[p] = m.Name
+					targets = append(targets, p)
 				}
 			}
 		}
-		slices.Sort(cm.Paths)
 		mods = append(mods, cm)
 	}
 	for _, m := range uploaded {
